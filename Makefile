@@ -1,0 +1,98 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python 3.12+ on PATH (pyenv users get the version in .python-version).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+# make run: development mode with embedded defaults (SQLite, tasks in-process) unless
+# DATABASE_URL / REDIS_URL are set in the environment.
+DEV_ENV := DEBUG=1 SECRET_KEY_FILE=var/dev-secret-key
+
+.PHONY: help
+help:
+	@echo "make run      serve the portal on http://127.0.0.1:8000 (creates .venv, migrates, seeds demo data)"
+	@echo "make test     lint, type check and the whole test suite"
+	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
+	@echo "make bench    benchmarks (see docs/performance.md)"
+	@echo "make messages extract translatable strings into locale/*/LC_MESSAGES/django.po"
+	@echo "make lock     re-pin requirements*.txt from pyproject.toml"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever a pin changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed translations
+
+var:
+	@mkdir -p var var/media
+
+var/dev-secret-key: | var
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+# Compiled catalogues (.mo) are build output, never committed.
+.PHONY: translations
+translations: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		SECRET_KEY=build $(BIN)/python manage.py compilemessages --ignore=.venv -v0; \
+	else \
+		$(BIN)/python -m portal.msgfmt locale; \
+	fi
+
+.PHONY: run
+run: install var/dev-secret-key
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v0
+	$(DEV_ENV) $(BIN)/python manage.py setup_dev_site
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+.PHONY: worker
+worker: install var/dev-secret-key
+	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (and DATABASE_URL); without them make run runs tasks in-process"; exit 1; }
+	$(DEV_ENV) $(BIN)/celery -A portal worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+.PHONY: lint
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: typecheck
+typecheck: $(VENV)/.installed
+	SECRET_KEY=typecheck $(BIN)/mypy .
+
+# make test: the whole suite. With DATABASE_URL and REDIS_URL it uses real PostgreSQL and Redis and
+# starts a Celery worker; REQUIRE_SERVICES=1 turns a missing service into a failure.
+# Tests run with production settings (DEBUG off) except for HTTPS redirects, which the live test
+# server cannot serve, and static files, which come from the source folders instead of a
+# collectstatic run. tests/test_deploy_settings.py checks the real production settings.
+.PHONY: test
+test: install lint typecheck
+	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	SECURE_SSL_REDIRECT=0 STATIC_FROM_FINDERS=1 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench
+
+.PHONY: messages
+messages: $(VENV)/.installed
+	SECRET_KEY=build $(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --add-location=file
+
+.PHONY: lock
+lock: $(BIN)/python
+	bash scripts/lock.sh
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	find . -name '*.mo' -not -path './.venv/*' -delete

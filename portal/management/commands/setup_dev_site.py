@@ -1,0 +1,66 @@
+"""Prepare a development site for `make run` and say what to open.
+
+Demo accounts get fresh random passwords on every machine (nothing secret is committed); they are
+written to var/demo-accounts.json, readable by the current user only, and printed.
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_ACCOUNTS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.json"
+
+
+class Command(BaseCommand):
+    help = "Create demo staff accounts for development and print where to start (DEBUG only)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo accounts are for development: run with DEBUG=1 or --force.")
+        accounts = self.ensure_demo_accounts()
+        base = "http://127.0.0.1:8000"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("The portal is ready."))
+        self.stdout.write(f"  Survivor pages:  {base}/en/  (Arabic, right to left: {base}/ar/)")
+        self.stdout.write(f"  Staff login:     {base}/accounts/login/")
+        self.stdout.write(f"  Health check:    {base}/healthz")
+        self.stdout.write(
+            f"  Demo accounts (also in {DEMO_ACCOUNTS_FILE.relative_to(settings.BASE_DIR)}):"
+        )
+        for account in accounts:
+            self.stdout.write(
+                f"    {account['role']:<12} {account['email']}  {account['password']}"
+            )
+        self.stdout.write("")
+
+    def ensure_demo_accounts(self) -> list[dict[str, str]]:
+        if DEMO_ACCOUNTS_FILE.exists():
+            accounts: list[dict[str, str]] = json.loads(DEMO_ACCOUNTS_FILE.read_text())
+            users = get_user_model().objects
+            if all(users.filter(email=a["email"]).exists() for a in accounts):
+                return accounts
+        accounts = []
+        user_model = get_user_model()
+        for role, email in [("coordinator", "coordinator@demo.invalid")]:
+            password = secrets.token_urlsafe(12)
+            user, _ = user_model.objects.get_or_create(username=email, defaults={"email": email})
+            user.email = email
+            user.is_staff = True
+            user.is_superuser = role == "coordinator"
+            user.set_password(password)
+            user.save()
+            accounts.append({"role": role, "email": email, "password": password})
+        DEMO_ACCOUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(DEMO_ACCOUNTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(accounts, handle, indent=2)
+        return accounts

@@ -1,0 +1,130 @@
+"""Pages that belong to no single app: the home page, get-help page, health check, error pages."""
+
+import logging
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from portal.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+# beat records a heartbeat every minute; three missed beats means no worker is running.
+HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    choices = [
+        {
+            "url": reverse("help"),
+            "title": _("Get help now"),
+            "text": _("What to do if you are in danger, and how to use this site safely."),
+        },
+    ]
+    return render(request, "portal/home.html", {"choices": choices})
+
+
+@require_safe
+def get_help(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/help.html")
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        # The reason goes to the log for the operator; the response says only "unavailable".
+        logger.warning("health check: database unavailable", exc_info=True)
+        return False
+    return True
+
+
+def _broker_state() -> str:
+    if not settings.REDIS_URL:
+        return "in-process"
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+        client.ping()
+        client.close()
+    except redis.RedisError:
+        logger.warning("health check: broker unavailable", exc_info=True)
+        return "unavailable"
+    return "ok"
+
+
+def _worker_state(database_ok: bool) -> str:
+    if not settings.REDIS_URL:
+        return "in-process"
+    if not database_ok:
+        return "unknown"
+    try:
+        heartbeat = WorkerHeartbeat.objects.filter(pk=WorkerHeartbeat.SINGLETON_ID).first()
+    except DatabaseError:
+        logger.warning("health check: cannot read the worker heartbeat", exc_info=True)
+        return "unknown"
+    if heartbeat is None or timezone.now() - heartbeat.seen_at > HEARTBEAT_STALE_AFTER:
+        return "stale"
+    return "ok"
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report whether the database and the broker answer, for load balancers and `docker compose`.
+
+    Only one word per component: no host names, versions or error texts, which would help an
+    attacker more than an operator (the operator has the logs). A missing worker is reported but
+    does not fail the check: the web process can still take accounts safely (the outbox keeps them
+    until a worker returns).
+    """
+    database_ok = _database_ok()
+    broker = _broker_state()
+    status = {
+        "database": "ok" if database_ok else "unavailable",
+        "broker": broker,
+        "worker": _worker_state(database_ok),
+    }
+    healthy = database_ok and broker != "unavailable"
+    return JsonResponse(status, status=200 if healthy else 503)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    # Django's default page talks of CSRF tokens and cookies; a survivor needs to know what to do.
+    return render(request, "403_csrf.html", status=403)
+
+
+# A last-resort page for when even the template system fails: the quick exit still works.
+_BARE_SERVER_ERROR = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Error</title></head>
+<body><p><a href="{exit}" rel="noreferrer">Leave this site quickly</a></p>
+<h1>Something went wrong on our side</h1><p>If you were sending something, it was not received.
+Please try again in a few minutes.</p></body></html>"""
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Render 500.html with the full layout (quick exit, language links), never a stack trace.
+
+    Django's default handler renders 500.html without context processors, which would leave the
+    quick exit without its address.
+    """
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:
+        logger.exception("the error page itself failed to render")
+        html = _BARE_SERVER_ERROR.format(exit=escape(settings.QUICK_EXIT_URL))
+        return HttpResponse(html, status=500)

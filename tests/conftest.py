@@ -1,0 +1,265 @@
+"""Shared fixtures: services, a real Celery worker, and Chromium driven by Playwright.
+
+Tests marked `services` need real PostgreSQL and Redis (DATABASE_URL, REDIS_URL); `worker` tests
+also get a Celery worker process; `browser` tests need Debian's Chromium. Without them these tests
+are skipped, unless REQUIRE_SERVICES=1, which turns every missing piece into a failure (.ci/run
+sets it, so CI can never pass by skipping).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def _missing_services() -> str:
+    """Why the real services cannot be used, or "" when they can."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL does not answer ({exc.__class__.__name__})"
+    return ""
+
+
+def _missing_browser() -> str:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    return ""
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reasons = []
+    if item.get_closest_marker("services") or item.get_closest_marker("worker"):
+        reasons.append(_missing_services())
+    if item.get_closest_marker("browser"):
+        reasons.append(_missing_browser())
+    reason = "; ".join(r for r in reasons if r)
+    if reason:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def production_settings() -> dict[str, object]:
+    """The settings a production process sees (read in a child process with production env)."""
+    from tests.production import load_production_settings
+
+    return load_production_settings()
+
+
+# --- A real Celery worker ---------------------------------------------------------------------
+
+
+def database_url_for_test_database() -> str:
+    """DATABASE_URL naming the test database pytest-django created, for child processes."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise RuntimeError("child processes can share only a PostgreSQL test database")
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a web, worker or beat process started by a test."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_for_test_database()
+    env.update(extra)
+    return env
+
+
+@dataclass
+class CeleryWorker:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    queue: str
+    name: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_celery_worker(queue: str, log_dir: Path, *, concurrency: int = 2) -> CeleryWorker:
+    from portal.celery import app
+
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    log_path = log_dir / f"worker-{name.split('@')[0]}.log"
+    command = [
+        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        "--loglevel=INFO", f"--concurrency={concurrency}", "-Q", queue, "-n", name,
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=child_environment(), stdout=log, stderr=subprocess.STDOUT
+        )
+    worker = CeleryWorker(process, log_path, queue, name)
+    hostname = name.replace("%h", socket.gethostname())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited early:\n{worker.log()}")
+        replies = app.control.ping(destination=[hostname], timeout=0.5)
+        if replies:
+            return worker
+    worker.stop()
+    raise RuntimeError(f"the Celery worker did not answer within 60 s:\n{worker.log()}")
+
+
+@pytest.fixture(scope="session")
+def celery_queue() -> str:
+    """A queue of this test session's own, so no other worker on the machine takes its tasks."""
+    from portal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    return queue
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, celery_queue: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CeleryWorker]:
+    if _missing_services():
+        pytest.skip(_missing_services())
+    worker = start_celery_worker(celery_queue, tmp_path_factory.mktemp("celery"))
+    yield worker
+    worker.stop()
+
+
+# --- Chromium through Playwright -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if _missing_browser():
+        pytest.skip(_missing_browser())
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls that tests make
+    # alongside it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class BrowserSession:
+    """One browser context: its pages, and every network request they made."""
+
+    context: Any
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    allowed_hosts: set[str] = field(default_factory=set)
+
+    def new_page(self) -> Any:
+        return self.context.new_page()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stub_external_site(self, url: str, body: str = "<title>Weather</title>") -> None:
+        """Answer one outside address with a local stub, for tests that follow a link away.
+
+        The request is still recorded; only this host is then allowed.
+        """
+        host = urlsplit(url).netloc
+        self.allowed_hosts.add(host)
+        self.context.route(
+            f"{urlsplit(url).scheme}://{host}/**",
+            lambda route: route.fulfill(status=200, content_type="text/html", body=body),
+        )
+
+    def foreign_requests(self) -> list[str]:
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(url).netloc not in self.allowed_hosts
+        ]
+
+
+@pytest.fixture
+def browser(
+    chromium: Any, live_server: Any, transactional_db: None, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., BrowserSession]]:
+    """Open browser sessions against the live server; fail if any page contacts another host."""
+    sessions: list[BrowserSession] = []
+
+    def open_session(*, javascript: bool = True, **options: Any) -> BrowserSession:
+        options.setdefault("viewport", {"width": 390, "height": 844})
+        context = chromium.new_context(java_script_enabled=javascript, **options)
+        context.set_default_timeout(10_000)
+        session = BrowserSession(
+            context, live_server.url, allowed_hosts={urlsplit(live_server.url).netloc}
+        )
+        context.on("request", lambda req: session.requests.append(req.url))
+        sessions.append(session)
+        return session
+
+    yield open_session
+
+    foreign: list[str] = []
+    for session in sessions:
+        foreign += session.foreign_requests()
+        call_report = getattr(request.node, "rep_call", None)
+        if call_report is not None and call_report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for number, page in enumerate(session.context.pages):
+                page.screenshot(path=ARTIFACTS / f"{request.node.name}-{number}.png")
+        session.context.close()
+    if foreign:
+        pytest.fail(f"pages made requests to other hosts: {foreign}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Lets fixtures see whether the test body failed (for screenshots on failure).
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

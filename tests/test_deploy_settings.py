@@ -1,0 +1,40 @@
+"""Production settings: `check --deploy` is clean, secrets are required, NAME_FILE is honoured."""
+
+import json
+from pathlib import Path
+
+from tests.production import PRODUCTION_ENV, SETTINGS_AS_JSON, run_django
+
+
+def test_check_deploy_reports_nothing_with_production_settings() -> None:
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "DEBUG"], PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_it_refuses_to_start_without_a_secret_key() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run_django(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in result.stderr
+
+
+def test_it_reads_secrets_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text("from-a-docker-secret-" + "x" * 50 + "\n")
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    env["SECRET_KEY_FILE"] = str(secret_file)
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    result = run_django(["-c", "import django; django.setup()\n" + SETTINGS_AS_JSON], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["SECRET_KEY"] == "from-a-docker-secret-" + "x" * 50
+
+
+def test_production_runs_tasks_on_the_worker_not_in_process(production_settings) -> None:
+    assert production_settings["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_a_malformed_boolean_is_an_error_not_a_guess() -> None:
+    result = run_django(["manage.py", "check"], {**PRODUCTION_ENV, "DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
