@@ -10,6 +10,7 @@ from portal import views
 urlpatterns = i18n_patterns(
     path("", views.home, name="home"),
     path("help/", views.get_help, name="help"),
+    path("rights/", include("rights.urls")),
 )
 
 urlpatterns += [

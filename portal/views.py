@@ -27,6 +27,11 @@ HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
 def home(request: HttpRequest) -> HttpResponse:
     choices = [
         {
+            "url": reverse("rights:index"),
+            "title": _("Know your rights"),
+            "text": _("Plain answers: is it a crime, who can you tell, will you be protected."),
+        },
+        {
             "url": reverse("help"),
             "title": _("Get help now"),
             "text": _("What to do if you are in danger, and how to use this site safely."),
