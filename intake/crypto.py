@@ -1,0 +1,294 @@
+"""Encryption of survivor accounts: the only place that touches key material.
+
+Built on the `cryptography` package only (DESIGN.md, "Cryptography"):
+
+- Each case has a random 256-bit **case key**. Every item of the case (answers, narrative, each
+  attachment chunk, each message, each note) is sealed with AES-256-GCM under a subkey derived from
+  the case key with HKDF-SHA256 for that item, and with associated data naming the case and the
+  item. A ciphertext moved to another case or item, or altered by one bit, fails to open.
+- The case key is **wrapped** for each recipient (the routing key, a caseworker, the coordinators,
+  the survivor) with HPKE (RFC 9180), suite ML-KEM-768+X25519 / HKDF-SHA256 / AES-256-GCM: hybrid
+  post-quantum, since these accounts must stay secret for decades. The HPKE `info` names the case,
+  the recipient and the key version, so a wrap cannot be replayed for another case or recipient.
+- The **survivor's key pair** is derived from the receipt code with Argon2id and a per-case salt:
+  the receipt alone opens the survivor's wrap.
+- The server finds a case from a receipt by an HMAC of the receipt under a server secret
+  (`receipt_lookup`), so the database alone does not reveal which receipt belongs to which case.
+
+Every function that opens a ciphertext raises DecryptionError on any failure (wrong key, tampering,
+wrong case or item), never returns partial plaintext: callers fail closed.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# Bumped when the format of sealed items or wraps changes; the first byte of every ciphertext.
+FORMAT_VERSION = 1
+_DOMAIN = b"survivor-portal/v1"
+
+CASE_KEY_BYTES = 32
+NONCE_BYTES = 12
+SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+# Private keys are stored as the ML-KEM-768 seed (64 bytes) followed by the X25519 private key
+# (32 bytes); public keys as the ML-KEM-768 encapsulation key (1184) then the X25519 key (32).
+_MLKEM_SEED_BYTES = 64
+_X25519_BYTES = 32
+PRIVATE_KEY_BYTES = _MLKEM_SEED_BYTES + _X25519_BYTES
+PUBLIC_KEY_BYTES = 1184 + _X25519_BYTES
+
+# Argon2id for the receipt (RFC 9106, section 4, second recommended option: 3 passes, 64 MiB,
+# 4 lanes). With 66 bits of receipt this makes guessing infeasible even with the database in hand;
+# it costs a few hundred milliseconds per submission or return visit (bench/ measures it).
+ARGON2_ITERATIONS = 3
+ARGON2_MEMORY_KIB = 64 * 1024
+ARGON2_LANES = 4
+ARGON2_SALT_BYTES = 16
+
+# Receipts: 20 random decimal digits (66.4 bits), shown in five groups of four.
+RECEIPT_DIGITS = 20
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Characters a survivor may type between groups: spaces (any kind), dashes, dots.
+_RECEIPT_SEPARATORS = " \u00a0\u202f\t-\u2010\u2011\u2012\u2013\u2014\u2212._"
+
+# Attachments are sealed in chunks of this size as they stream in.
+CHUNK_BYTES = 64 * 1024
+
+
+class DecryptionError(Exception):
+    """A ciphertext could not be opened: wrong key, tampered, or moved to another case or item."""
+
+
+@dataclass(frozen=True, repr=False)
+class KeyPair:
+    """A recipient key pair in its stored form. repr() never shows the private half."""
+
+    private: bytes
+    public: bytes
+
+    def __repr__(self) -> str:
+        return f"KeyPair(public={fingerprint(self.public)})"
+
+
+def fingerprint(public_key: bytes) -> str:
+    """A short, stable name for a public key, for key ids and audit entries."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+# --- Recipient keys -----------------------------------------------------------------------------
+
+
+def key_pair_from_seed(seed: bytes) -> KeyPair:
+    """The key pair determined by 96 bytes of seed (random, or derived from a receipt)."""
+    if len(seed) != PRIVATE_KEY_BYTES:
+        raise ValueError(f"a key seed is {PRIVATE_KEY_BYTES} bytes")
+    kem_key = mlkem.MLKEM768PrivateKey.from_seed_bytes(seed[:_MLKEM_SEED_BYTES])
+    dh_key = x25519.X25519PrivateKey.from_private_bytes(seed[_MLKEM_SEED_BYTES:])
+    public = kem_key.public_key().public_bytes_raw() + dh_key.public_key().public_bytes_raw()
+    return KeyPair(private=bytes(seed), public=public)
+
+
+def generate_key_pair() -> KeyPair:
+    return key_pair_from_seed(os.urandom(PRIVATE_KEY_BYTES))
+
+
+def _private_key(private: bytes) -> hpke.MLKEM768X25519PrivateKey:
+    if len(private) != PRIVATE_KEY_BYTES:
+        raise DecryptionError("malformed private key")
+    return hpke.MLKEM768X25519PrivateKey(
+        mlkem.MLKEM768PrivateKey.from_seed_bytes(private[:_MLKEM_SEED_BYTES]),
+        x25519.X25519PrivateKey.from_private_bytes(private[_MLKEM_SEED_BYTES:]),
+    )
+
+
+def _public_key(public: bytes) -> hpke.MLKEM768X25519PublicKey:
+    if len(public) != PUBLIC_KEY_BYTES:
+        raise ValueError("malformed public key")
+    return hpke.MLKEM768X25519PublicKey(
+        mlkem.MLKEM768PublicKey.from_public_bytes(public[:-_X25519_BYTES]),
+        x25519.X25519PublicKey.from_public_bytes(public[-_X25519_BYTES:]),
+    )
+
+
+# --- Case keys and sealed items -----------------------------------------------------------------
+
+
+def new_case_key() -> bytes:
+    return os.urandom(CASE_KEY_BYTES)
+
+
+def _item_key(case_key: bytes, item: str) -> AESGCM:
+    if len(case_key) != CASE_KEY_BYTES:
+        raise DecryptionError("malformed case key")
+    subkey = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=_DOMAIN + b"/item-key|" + item.encode(),
+    ).derive(case_key)
+    return AESGCM(subkey)
+
+
+def _associated_data(case_id: str, item: str) -> bytes:
+    return _DOMAIN + f"|case:{case_id}|item:{item}".encode()
+
+
+def seal(case_key: bytes, *, case_id: str, item: str, plaintext: bytes) -> bytes:
+    """Encrypt one item of a case: version byte, random nonce, AES-256-GCM ciphertext and tag."""
+    nonce = os.urandom(NONCE_BYTES)
+    ciphertext = _item_key(case_key, item).encrypt(
+        nonce, plaintext, _associated_data(case_id, item)
+    )
+    return bytes([FORMAT_VERSION]) + nonce + ciphertext
+
+
+def open_sealed(case_key: bytes, *, case_id: str, item: str, sealed: bytes) -> bytes:
+    """Decrypt an item sealed by seal() for the same case and item, or raise DecryptionError."""
+    if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != FORMAT_VERSION:
+        raise DecryptionError("not a sealed item of a known version")
+    nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+    try:
+        return _item_key(case_key, item).decrypt(nonce, ciphertext, _associated_data(case_id, item))
+    except InvalidTag:
+        raise DecryptionError("the item does not open with this key, case and item") from None
+
+
+def chunk_item(item: str, index: int, *, last: bool) -> str:
+    """The item name of one attachment chunk. Naming the index and the last chunk in the
+    associated data means chunks cannot be reordered, dropped, or the file cut short."""
+    return f"{item}/chunk:{index}/{'last' if last else 'more'}"
+
+
+def seal_chunks(
+    case_key: bytes, *, case_id: str, item: str, chunks: Iterator[bytes]
+) -> Iterator[bytes]:
+    """Seal a stream of chunks; the final one is marked last (an empty stream seals one empty
+    last chunk, so even an empty file has an authenticated end)."""
+    index = 0
+    pending: bytes | None = None
+    for chunk in chunks:
+        if pending is not None:
+            yield seal(
+                case_key,
+                case_id=case_id,
+                item=chunk_item(item, index, last=False),
+                plaintext=pending,
+            )
+            index += 1
+        pending = chunk
+    yield seal(
+        case_key,
+        case_id=case_id,
+        item=chunk_item(item, index, last=True),
+        plaintext=pending or b"",
+    )
+
+
+def open_chunks(
+    case_key: bytes, *, case_id: str, item: str, sealed_chunks: list[bytes]
+) -> Iterator[bytes]:
+    """Decrypt chunks in order, checking that the last one is marked last."""
+    if not sealed_chunks:
+        raise DecryptionError("an attachment has at least one chunk")
+    for index, sealed in enumerate(sealed_chunks):
+        last = index == len(sealed_chunks) - 1
+        yield open_sealed(
+            case_key, case_id=case_id, item=chunk_item(item, index, last=last), sealed=sealed
+        )
+
+
+# --- Wrapping the case key ----------------------------------------------------------------------
+
+
+def _wrap_info(case_id: str, recipient: str, key_id: str) -> bytes:
+    return _DOMAIN + f"/wrap|case:{case_id}|recipient:{recipient}|key:{key_id}".encode()
+
+
+def wrap_case_key(
+    case_key: bytes, recipient_public: bytes, *, case_id: str, recipient: str, key_id: str
+) -> bytes:
+    """Encrypt the case key to one recipient with HPKE; `recipient` and `key_id` are bound in."""
+    if len(case_key) != CASE_KEY_BYTES:
+        raise ValueError("malformed case key")
+    wrapped = SUITE.encrypt(
+        case_key, _public_key(recipient_public), info=_wrap_info(case_id, recipient, key_id)
+    )
+    return bytes([FORMAT_VERSION]) + wrapped
+
+
+def unwrap_case_key(
+    wrapped: bytes, recipient_private: bytes, *, case_id: str, recipient: str, key_id: str
+) -> bytes:
+    if not wrapped or wrapped[0] != FORMAT_VERSION:
+        raise DecryptionError("not a wrap of a known version")
+    try:
+        case_key = SUITE.decrypt(
+            wrapped[1:],
+            _private_key(recipient_private),
+            info=_wrap_info(case_id, recipient, key_id),
+        )
+    except (InvalidTag, ValueError):
+        raise DecryptionError("the wrap does not open with this key, case and recipient") from None
+    if len(case_key) != CASE_KEY_BYTES:
+        raise DecryptionError("the wrap holds no case key")
+    return case_key
+
+
+# --- Receipts -----------------------------------------------------------------------------------
+
+
+def new_receipt() -> str:
+    """A fresh receipt: 20 random digits (leading zeros allowed)."""
+    return "".join(secrets.choice("0123456789") for _ in range(RECEIPT_DIGITS))
+
+
+def format_receipt(receipt: str) -> str:
+    """Groups of four digits, for showing and printing: '1234 5678 9012 3456 7890'."""
+    return " ".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+
+
+def normalise_receipt(typed: str) -> str | None:
+    """The digits of a typed receipt, or None if it cannot be one.
+
+    Accepts Western, Eastern Arabic (٠-٩) and Persian (۰-۹) digits, and spaces, dashes and dots
+    between them.
+    """
+    digits = typed.translate(_EASTERN_DIGITS)
+    for separator in _RECEIPT_SEPARATORS:
+        digits = digits.replace(separator, "")
+    if len(digits) != RECEIPT_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    return digits
+
+
+def receipt_lookup(receipt: str, server_secret: bytes) -> str:
+    """The HMAC-SHA256 of a receipt under the server secret: how the database indexes cases."""
+    return hmac.new(server_secret, _DOMAIN + b"/receipt|" + receipt.encode(), "sha256").hexdigest()
+
+
+def new_receipt_salt() -> bytes:
+    return os.urandom(ARGON2_SALT_BYTES)
+
+
+def survivor_key_pair(receipt: str, salt: bytes) -> KeyPair:
+    """The survivor's key pair, derived from the receipt with Argon2id (parameters above)."""
+    seed = Argon2id(
+        salt=salt,
+        length=PRIVATE_KEY_BYTES,
+        iterations=ARGON2_ITERATIONS,
+        lanes=ARGON2_LANES,
+        memory_cost=ARGON2_MEMORY_KIB,
+        ad=_DOMAIN + b"/survivor-key",
+    ).derive(receipt.encode())
+    return key_pair_from_seed(seed)
