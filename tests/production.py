@@ -24,7 +24,7 @@ def run_django(code_or_args: list[str], env: dict[str, str]) -> subprocess.Compl
     set for itself (DEBUG, test-only switches, DJANGO_ALLOW_ASYNC_UNSAFE) leaks in."""
     clean = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
     clean.update(env)
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, *code_or_args],
         cwd=PROJECT_ROOT,
         env=clean,
