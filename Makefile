@@ -10,7 +10,13 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 
 # make run: development mode with embedded defaults (SQLite, tasks in-process) unless
 # DATABASE_URL / REDIS_URL are set in the environment.
-DEV_ENV := DEBUG=1 SECRET_KEY_FILE=var/dev-secret-key
+# In development the routing key sits in var/keys (the worker reads it; with tasks in-process, so
+# does the web process: never so in production).
+DEV_ENV := DEBUG=1 SECRET_KEY_FILE=var/dev-secret-key ROUTING_KEY_FILE=var/keys/routing.key
+# Commands that read settings but sign, look up or encrypt nothing (compiling translations, type
+# checking) get throwaway secrets.
+BUILD_ENV := SECRET_KEY=build RECEIPT_LOOKUP_KEY=build
+RANDOM_SECRET = $$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')
 
 .PHONY: help
 help:
@@ -44,7 +50,7 @@ var/dev-secret-key: | var
 .PHONY: translations
 translations: $(VENV)/.installed
 	@if command -v msgfmt >/dev/null 2>&1; then \
-		SECRET_KEY=build $(BIN)/python manage.py compilemessages --ignore=.venv -v0; \
+		$(BUILD_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv -v0; \
 	else \
 		$(BIN)/python -m portal.msgfmt locale; \
 	fi
@@ -67,7 +73,7 @@ lint: $(VENV)/.installed
 
 .PHONY: typecheck
 typecheck: $(VENV)/.installed
-	SECRET_KEY=typecheck $(BIN)/mypy .
+	$(BUILD_ENV) $(BIN)/mypy .
 
 # make test: the whole suite. With DATABASE_URL and REDIS_URL it uses real PostgreSQL and Redis and
 # starts a Celery worker; REQUIRE_SERVICES=1 turns a missing service into a failure.
@@ -76,7 +82,7 @@ typecheck: $(VENV)/.installed
 # collectstatic run. tests/test_deploy_settings.py checks the real production settings.
 .PHONY: test
 test: install lint typecheck
-	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	SECRET_KEY=$(RANDOM_SECRET) RECEIPT_LOOKUP_KEY=$(RANDOM_SECRET) \
 	SECURE_SSL_REDIRECT=0 STATIC_FROM_FINDERS=1 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -86,7 +92,7 @@ bench: install
 
 .PHONY: messages
 messages: $(VENV)/.installed
-	SECRET_KEY=build $(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --add-location=file
+	$(BUILD_ENV) $(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --add-location=file
 
 .PHONY: lock
 lock: $(BIN)/python

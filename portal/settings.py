@@ -350,6 +350,32 @@ LOGGING = {
     },
 }
 
+# --- Intake ---------------------------------------------------------------------------------
+
+# The server secret behind the receipt lookup (an HMAC of the receipt). It is separate from
+# SECRET_KEY so that rotating SECRET_KEY never strands a survivor's receipt. Development derives
+# one.
+RECEIPT_LOOKUP_KEY = envsecret("RECEIPT_LOOKUP_KEY", required=not DEBUG) or (
+    "development-receipt-key:" + SECRET_KEY
+)
+# The routing private key lives only in the worker (DESIGN.md invariant 2): web processes leave
+# this unset. `manage.py init_keys` writes the file.
+ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
+INTAKE_MAX_FILES = 5
+INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
+INTAKE_MAX_TEXT_CHARS = 50_000
+# A survivor who came back with a receipt stays signed in this long without activity.
+INTAKE_SESSION_SECONDS = 15 * 60
+# Rate limits: (requests, seconds) per client, counted under a keyed hash of the address that
+# changes every window, and a global ceiling for all clients together.
+INTAKE_SUBMISSION_LIMIT = (envint("INTAKE_SUBMISSIONS_PER_HOUR", 5), 3600)
+INTAKE_SUBMISSION_CEILING = (envint("INTAKE_SUBMISSIONS_CEILING_PER_HOUR", 500), 3600)
+INTAKE_RECEIPT_LIMIT = (envint("INTAKE_RECEIPT_ATTEMPTS_PER_15_MINUTES", 10), 900)
+INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000), 900)
+# Files never reach memory or disk through Django's default handlers: the intake view installs its
+# own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
+FILE_UPLOAD_HANDLERS: list[str] = []
+
 # --- URLs -------------------------------------------------------------------------------------
 
 # The admin lives at an unguessable path in production (ADMIN_URL=something-long/).

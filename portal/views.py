@@ -32,6 +32,16 @@ def home(request: HttpRequest) -> HttpResponse:
             "text": _("Plain answers: is it a crime, who can you tell, will you be protected."),
         },
         {
+            "url": reverse("intake:start"),
+            "title": _("Share what happened"),
+            "text": _("Safely, without your name. A trained caseworker will read it."),
+        },
+        {
+            "url": reverse("intake:return"),
+            "title": _("Come back with your receipt code"),
+            "text": _("Read replies, add information, or withdraw your account."),
+        },
+        {
             "url": reverse("help"),
             "title": _("Get help now"),
             "text": _("What to do if you are in danger, and how to use this site safely."),

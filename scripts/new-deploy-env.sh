@@ -10,6 +10,7 @@ random() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
 db_password=$(random 24)
 umask 077
 sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$(random 50)|" \
+    -e "s|^RECEIPT_LOOKUP_KEY=.*|RECEIPT_LOOKUP_KEY=$(random 50)|" \
     -e "s|^ALLOWED_HOSTS=.*|ALLOWED_HOSTS=$host|" \
     -e "s|^CSRF_TRUSTED_ORIGINS=.*|CSRF_TRUSTED_ORIGINS=https://$host|" \
     -e "s|^ADMIN_URL=.*|ADMIN_URL=admin-$(random 12)/|" \

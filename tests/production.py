@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis:6379/0",
     "ADMIN_URL": "staff-admin-7f3c/",
     "EMAIL_HOST": "smtp.example.org",
+    "RECEIPT_LOOKUP_KEY": secrets.token_urlsafe(50),
 }
 
 

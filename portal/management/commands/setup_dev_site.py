@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 DEMO_ACCOUNTS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.json"
@@ -26,6 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, force: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("Demo accounts are for development: run with DEBUG=1 or --force.")
+        self.ensure_service_keys()
         accounts = self.ensure_demo_accounts()
         base = "http://127.0.0.1:8000"
         self.stdout.write("")
@@ -41,6 +43,21 @@ class Command(BaseCommand):
                 f"    {account['role']:<12} {account['email']}  {account['password']}"
             )
         self.stdout.write("")
+
+    def ensure_service_keys(self) -> None:
+        """Routing and coordinators keys for this machine, made once (never committed)."""
+        from intake.models import RecipientKey
+
+        if RecipientKey.objects.filter(active=True).exists():
+            return
+        keys = Path(settings.BASE_DIR) / "var" / "keys"
+        for name in ("routing.key", "coordinators.key"):
+            (keys / name).unlink(missing_ok=True)
+        call_command(
+            "init_keys",
+            routing_key_file=str(keys / "routing.key"),
+            coordinators_key_file=str(keys / "coordinators.key"),
+        )
 
     def ensure_demo_accounts(self) -> list[dict[str, str]]:
         if DEMO_ACCOUNTS_FILE.exists():

@@ -1,0 +1,90 @@
+"""The one door to a case for a survivor who came back with their receipt.
+
+After the receipt is checked, the survivor gets a short session so they can read, reply, add and
+withdraw without typing the receipt on every page. The receipt itself is kept nowhere. The case key
+is kept split in two: sealed with a random key in the cache (Redis in production, in memory), and
+that random key in the survivor's cookie. Neither half alone opens anything, the cache entry
+expires after INTAKE_SESSION_SECONDS without activity, and nothing of it is in the database, so no
+visit time is ever stored next to a case (DESIGN.md invariant 3).
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from intake.models import Case
+
+COOKIE_NAME = "survivor_session"
+
+
+class SurvivorSessionExpired(Exception):
+    """No valid session: never started, timed out, or ended."""
+
+
+def _cache_key(token: str) -> str:
+    return "survivor-session:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _associated_data(case_public_id: str) -> bytes:
+    return b"survivor-session|" + case_public_id.encode()
+
+
+def start_survivor_session(response: HttpResponse, case: Case, case_key: bytes) -> None:
+    token = secrets.token_urlsafe(32)
+    unlock_key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(unlock_key).encrypt(nonce, case_key, _associated_data(case.case_id))
+    cache.set(
+        _cache_key(token),
+        {"case": case.case_id, "sealed_key": sealed},
+        timeout=settings.INTAKE_SESSION_SECONDS,
+    )
+    cookie = token + "." + base64.urlsafe_b64encode(unlock_key).decode()
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Strict",
+        path="/",
+    )
+
+
+def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
+    """The case and its key for this request's session, or SurvivorSessionExpired."""
+    token, _, unlock = request.COOKIES.get(COOKIE_NAME, "").partition(".")
+    if not token or not unlock:
+        raise SurvivorSessionExpired
+    entry = cache.get(_cache_key(token))
+    if not entry:
+        raise SurvivorSessionExpired
+    case = (
+        Case.objects.filter(public_id=entry["case"]).exclude(status=Case.Status.WITHDRAWN).first()
+    )
+    if case is None:
+        raise SurvivorSessionExpired
+    sealed = entry["sealed_key"]
+    try:
+        unlock_key = base64.urlsafe_b64decode(unlock.encode())
+        case_key = AESGCM(unlock_key).decrypt(
+            sealed[:12], sealed[12:], _associated_data(case.case_id)
+        )
+    except (InvalidTag, ValueError):
+        raise SurvivorSessionExpired from None
+    # Sliding expiry: the session lasts while the survivor is active.
+    cache.touch(_cache_key(token), settings.INTAKE_SESSION_SECONDS)
+    return case, case_key
+
+
+def end_survivor_session(request: HttpRequest, response: HttpResponse) -> None:
+    token = request.COOKIES.get(COOKIE_NAME, "").partition(".")[0]
+    if token:
+        cache.delete(_cache_key(token))
+    response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")

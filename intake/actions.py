@@ -1,0 +1,294 @@
+"""Multi-step writes of the intake: each encrypts first, then writes everything in one transaction.
+
+A view calls one of these and nothing else writes cases. The plaintext arrives here in memory,
+is sealed with the case key (intake/crypto.py), and only ciphertext is handed to the database.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+
+from intake import crypto
+from intake.models import (
+    Addition,
+    Attachment,
+    Case,
+    KeyWrap,
+    Message,
+    RecipientKey,
+    RoutingJob,
+    SubmissionToken,
+    current_hour,
+)
+from intake.uploads import EncryptedUpload
+
+logger = logging.getLogger(__name__)
+
+SURVIVOR = "survivor"
+
+
+class DuplicateSubmission(Exception):
+    """This form was already sent once (a double click or a reload): no second case was made."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    receipt: str
+
+
+def _lookup_key() -> bytes:
+    return settings.RECEIPT_LOOKUP_KEY.encode()
+
+
+def _seal_json(case_key: bytes, case_id: str, item: str, value: Any) -> bytes:
+    return crypto.seal(case_key, case_id=case_id, item=item, plaintext=json.dumps(value).encode())
+
+
+def open_json(case_key: bytes, case_id: str, item: str, sealed: bytes) -> Any:
+    return json.loads(crypto.open_sealed(case_key, case_id=case_id, item=item, sealed=sealed))
+
+
+def active_service_keys() -> dict[str, RecipientKey]:
+    """The newest active routing and coordinators keys, which every new case is wrapped to."""
+    keys = {}
+    for purpose in RecipientKey.Purpose.values:
+        key = RecipientKey.objects.filter(purpose=purpose, active=True).first()
+        if key is None:
+            raise ImproperlyConfigured(
+                f"no active {purpose} key: run `manage.py init_keys` once before taking accounts"
+            )
+        keys[purpose] = key
+    return keys
+
+
+def routing_hints(answers: dict[str, Any]) -> dict[str, Any]:
+    """What the routing worker needs to choose a caseworker, and nothing more (sealed apart)."""
+    specialisms = []
+    if answers["age_group"] == "under_18":
+        specialisms.append("children")
+    if answers["lgbtqi_support"]:
+        specialisms.append("lgbtqi")
+    if "sexual_violence" in answers["harms"]:
+        specialisms.append("sexual_violence")
+    return {
+        "language": answers["preferred_language"],
+        "caseworker_gender": answers["caseworker_gender"],
+        "specialisms": specialisms,
+        "region": answers["country"],
+        "needs": answers["wants"],
+        "urgent": answers["in_danger"],
+    }
+
+
+def _save_attachments(
+    case: Case, case_key: bytes, uploads: list[EncryptedUpload], addition: Addition | None = None
+) -> None:
+    for upload in uploads:
+        Attachment.objects.create(
+            case=case,
+            addition=addition,
+            public_id=upload.public_id,
+            sealed_metadata=_seal_json(
+                case_key, case.case_id, f"attachment:{upload.public_id}/metadata", upload.metadata()
+            ),
+            chunk_count=upload.chunk_count,
+        )
+
+
+def submit_account(
+    *,
+    case_key: bytes,
+    public_id: uuid.UUID,
+    answers: dict[str, Any],
+    contact: dict[str, str] | None,
+    uploads: list[EncryptedUpload],
+    submission_token: str,
+) -> Submitted:
+    """Store a new account and its routing job in one transaction; return the new receipt.
+
+    The receipt exists only in the return value: it is shown once and never stored. Raises
+    DuplicateSubmission for a token already used, and lets database errors through: the caller
+    tells the survivor that nothing was saved.
+    """
+    keys = active_service_keys()
+    case_id = str(public_id)
+    receipt = crypto.new_receipt()
+    salt = crypto.new_receipt_salt()
+    survivor = crypto.survivor_key_pair(receipt, salt)
+    urgent = bool(answers["in_danger"])
+    token_hash = hashlib.sha256(submission_token.encode()).hexdigest()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SubmissionToken.objects.create(token_hash=token_hash)
+        except IntegrityError:
+            raise DuplicateSubmission from None
+        case = Case.objects.create(
+            public_id=public_id,
+            receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
+            receipt_salt=salt,
+            survivor_public_key=survivor.public,
+            urgent=urgent,
+            answers=_seal_json(case_key, case_id, "answers", answers),
+            routing_hints=_seal_json(case_key, case_id, "routing-hints", routing_hints(answers)),
+            contact=_seal_json(case_key, case_id, "contact", contact) if contact else None,
+        )
+        wraps = [(SURVIVOR, "survivor", survivor.public)] + [
+            (purpose, key.key_id, bytes(key.public_key)) for purpose, key in keys.items()
+        ]
+        for recipient, key_id, public_key in wraps:
+            KeyWrap.objects.create(
+                case=case,
+                recipient=recipient,
+                key_id=key_id,
+                wrapped=crypto.wrap_case_key(
+                    case_key, public_key, case_id=case_id, recipient=recipient, key_id=key_id
+                ),
+            )
+        _save_attachments(case, case_key, uploads)
+        RoutingJob.objects.create(case=case, urgent=urgent)
+    return Submitted(case=case, receipt=receipt)
+
+
+# A salt for the decoy key derivation below; any fixed value works.
+_DECOY_SALT = bytes(crypto.ARGON2_SALT_BYTES)
+
+
+def open_case_with_receipt(receipt: str) -> tuple[Case, bytes] | None:
+    """The case and its key for a receipt, or None. Takes as long for a wrong receipt as for a
+    right one (the key derivation always runs), so timing does not tell whether a case exists."""
+    case = (
+        Case.objects.filter(receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()))
+        .exclude(status=Case.Status.WITHDRAWN)
+        .first()
+    )
+    survivor = crypto.survivor_key_pair(receipt, bytes(case.receipt_salt) if case else _DECOY_SALT)
+    if case is None:
+        return None
+    wrap = KeyWrap.objects.filter(case=case, recipient=SURVIVOR).first()
+    if wrap is None:
+        return None
+    try:
+        case_key = crypto.unwrap_case_key(
+            bytes(wrap.wrapped),
+            survivor.private,
+            case_id=case.case_id,
+            recipient=SURVIVOR,
+            key_id=wrap.key_id,
+        )
+    except crypto.DecryptionError:
+        logger.warning("a survivor wrap failed to open for a matching receipt")
+        return None
+    return case, case_key
+
+
+def _touch(case: Case) -> None:
+    case.updated_hour = current_hour()
+    case.save(update_fields=["updated_hour"])
+
+
+def add_information(
+    case: Case, case_key: bytes, text: str, uploads: list[EncryptedUpload]
+) -> Addition:
+    with transaction.atomic():
+        addition = Addition(case=case)
+        addition.sealed_text = crypto.seal(
+            case_key, case_id=case.case_id, item=addition.item, plaintext=text.encode()
+        )
+        addition.save()
+        _save_attachments(case, case_key, uploads, addition)
+        _touch(case)
+    return addition
+
+
+def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Message:
+    with transaction.atomic():
+        message = Message(case=case, direction=direction)
+        message.sealed_text = crypto.seal(
+            case_key, case_id=case.case_id, item=message.item, plaintext=text.encode()
+        )
+        message.save()
+        _touch(case)
+    return message
+
+
+def send_survivor_message(case: Case, case_key: bytes, text: str) -> Message:
+    """A message from the survivor to their caseworker."""
+    return _add_message(case, case_key, text, Message.Direction.FROM_SURVIVOR)
+
+
+def send_message_to_survivor(case: Case, case_key: bytes, text: str) -> Message:
+    """A caseworker's message, readable by the survivor with their receipt."""
+    return _add_message(case, case_key, text, Message.Direction.TO_SURVIVOR)
+
+
+def change_contact(case: Case, case_key: bytes, contact: dict[str, str] | None) -> None:
+    case.contact = _seal_json(case_key, case.case_id, "contact", contact) if contact else None
+    case.updated_hour = current_hour()
+    case.save(update_fields=["contact", "updated_hour"])
+
+
+def withdraw_case(case: Case) -> None:
+    """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file.
+
+    This is crypto-shredding: with every wrap of the case key gone, nothing of the case can be
+    decrypted again, even from a backup taken before.
+    """
+    from intake.uploads import attachment_path
+
+    paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
+    with transaction.atomic():
+        case.delete()
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class SurvivorView:
+    """A case as its survivor may see it: status, their answers, messages, additions, files."""
+
+    status: str
+    status_label: str
+    answers: dict[str, Any]
+    contact: dict[str, str] | None
+    messages: list[dict[str, Any]]
+    additions: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+
+
+def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
+    def text(item: str, sealed: bytes) -> str:
+        return crypto.open_sealed(case_key, case_id=case.case_id, item=item, sealed=sealed).decode()
+
+    return SurvivorView(
+        status=case.status,
+        status_label=case.get_status_display(),
+        answers=open_json(case_key, case.case_id, "answers", bytes(case.answers)),
+        contact=open_json(case_key, case.case_id, "contact", bytes(case.contact))
+        if case.contact
+        else None,
+        messages=[
+            {
+                "from_survivor": m.direction == Message.Direction.FROM_SURVIVOR,
+                "text": text(m.item, bytes(m.sealed_text)),
+                "hour": m.created_hour,
+            }
+            for m in case.messages.all()
+        ],
+        additions=[
+            {"text": text(a.item, bytes(a.sealed_text)), "hour": a.created_hour}
+            for a in case.additions.all()
+        ],
+        attachments=[
+            open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata))
+            for a in case.attachments.all()
+        ],
+    )

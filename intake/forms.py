@@ -1,0 +1,271 @@
+"""The survivor's forms. Every field is optional except consent (issue 4, "The account").
+
+Nothing a survivor types is kept on the server between steps: each page carries the earlier
+answers as hidden fields, and the account is encrypted only when it is sent.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from intake.crypto import normalise_receipt
+
+if TYPE_CHECKING:  # django-stubs is a development dependency
+    from django_stubs_ext import StrOrPromise
+
+# Bumped whenever the consent wording changes; stored (sealed) with each account.
+CONSENT_VERSION = "2026-11-28"
+
+AGE_GROUPS = [
+    ("adult", _("18 or older")),
+    ("under_18", _("Under 18")),
+    ("unsaid", _("I prefer not to say")),
+]
+HARMS = [
+    ("sexual_violence", _("Sexual violence")),
+    ("sterilisation_or_pregnancy", _("Forced sterilisation or forced pregnancy")),
+    ("forced_marriage", _("Forced marriage")),
+    ("detention", _("Detention")),
+    ("education", _("Being denied education")),
+    ("work", _("Being denied work")),
+    ("movement", _("Being stopped from moving or travelling freely")),
+    ("threats", _("Threats")),
+    ("online_abuse", _("Online abuse")),
+    ("other", _("Something else")),
+]
+WANTS = [
+    ("information", _("Information about my rights")),
+    ("legal", _("Legal help")),
+    ("medical", _("Medical care")),
+    ("psychosocial", _("Someone to talk to (psychosocial support)")),
+    ("safety", _("Help to be safe")),
+    ("asylum", _("Help with asylum")),
+    ("documentation", _("Recording what happened, for justice later")),
+]
+CASEWORKER_GENDERS = [
+    ("any", _("No preference")),
+    ("woman", _("A woman")),
+    ("man", _("A man")),
+]
+OTHERS_TARGETED = [
+    ("", _("Choose if you want")),
+    ("yes", _("Yes")),
+    ("no", _("No")),
+    ("unsure", _("I am not sure")),
+]
+CONTACT_CHANNELS = [
+    ("", _("Choose if you want")),
+    ("phone", _("Phone call")),
+    ("sms", _("Text message (SMS)")),
+    ("signal", _("Signal")),
+    ("whatsapp", _("WhatsApp")),
+    ("email", _("E-mail")),
+    ("other", _("Another way")),
+]
+MONTHS = [("", _("Month"))] + [(str(m), str(m)) for m in range(1, 13)]
+
+
+def language_choices() -> list[tuple[str, "StrOrPromise"]]:
+    return [(code, name) for code, name in settings.LANGUAGES] + [("other", _("Another language"))]
+
+
+def year_choices() -> list[tuple[str, "StrOrPromise"]]:
+    this_year = timezone.now().year
+    return [("", _("Year"))] + [(str(y), str(y)) for y in range(this_year, 1949, -1)]
+
+
+def text_field(
+    label: "StrOrPromise", *, max_length: int = 500, rows: int = 0, help_text: "StrOrPromise" = ""
+) -> Any:
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, widget=widget, help_text=help_text
+    )
+
+
+class ConsentForm(forms.Form):
+    """Step 2: what the survivor agrees to, and their age group (minors take another path)."""
+
+    consent_store = forms.BooleanField(
+        label=_("Store my account safely, encrypted, so that I can come back to it."),
+        error_messages={"required": _("We can only keep your account if you agree to this.")},
+    )
+    consent_caseworker = forms.BooleanField(
+        label=_("A vetted caseworker may read my account, to help me."),
+        error_messages={"required": _("A caseworker needs to read your account to help you.")},
+    )
+    age_group = forms.ChoiceField(
+        label=_("How old are you?"),
+        choices=AGE_GROUPS,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose one. You can choose “I prefer not to say”.")},
+    )
+
+    @property
+    def is_minor(self) -> bool:
+        return self.is_valid() and self.cleaned_data["age_group"] == "under_18"
+
+
+class AccountForm(forms.Form):
+    """Step 3: the account. Every field is optional; minors are not asked for the narrative."""
+
+    in_danger = forms.BooleanField(label=_("I am in danger now"), required=False)
+    narrative = text_field(
+        _("What happened?"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        rows=10,
+        help_text=_("Write as much or as little as you want. You can add more later."),
+    )
+    when_month = forms.ChoiceField(label=_("Month"), choices=MONTHS, required=False)
+    when_year = forms.ChoiceField(label=_("Year"), choices=year_choices, required=False)
+    when_ongoing = forms.BooleanField(label=_("It is still happening"), required=False)
+    country = text_field(_("Country"), max_length=100)
+    region = text_field(_("Region or province (optional, keep it general)"), max_length=100)
+    harms = forms.MultipleChoiceField(
+        label=_("What kinds of harm?"),
+        choices=HARMS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    others_targeted = forms.ChoiceField(
+        label=_("Were other people targeted too?"), choices=OTHERS_TARGETED, required=False
+    )
+    wants = forms.MultipleChoiceField(
+        label=_("What would you like?"),
+        choices=WANTS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("In which language should we reply?"), choices=language_choices, required=False
+    )
+    caseworker_gender = forms.ChoiceField(
+        label=_("Would you prefer a caseworker who is"),
+        choices=CASEWORKER_GENDERS,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    lgbtqi_support = forms.BooleanField(
+        label=_("I would like a caseworker experienced in supporting LGBTQI+ people"),
+        required=False,
+    )
+    contact_channel = forms.ChoiceField(
+        label=_("How can we reach you safely? (optional)"),
+        choices=CONTACT_CHANNELS,
+        required=False,
+    )
+    contact_address = text_field(_("Number, address or user name"), max_length=200)
+    contact_times = text_field(_("When is it safe to contact you?"), max_length=200)
+    contact_code_word = text_field(
+        _("A code word we will use, so you know it is us"), max_length=100
+    )
+
+    def __init__(self, *args: Any, minor: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.minor = minor
+        if minor:
+            # Children are not asked to describe what happened (child-protection practice): a
+            # trained caseworker will talk with them, if and how they choose.
+            del self.fields["narrative"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("contact_address") and not data.get("contact_channel"):
+            self.add_error("contact_channel", _("Please say which way this address is for."))
+        return data
+
+
+def account_answers(consent: ConsentForm, account: AccountForm, language: str) -> dict[str, Any]:
+    """The answers as they are sealed: consent (with its version and language) and the account."""
+    data = account.cleaned_data
+    return {
+        "consent": {
+            "version": CONSENT_VERSION,
+            "language": language,
+            "store": consent.cleaned_data["consent_store"],
+            "caseworker_may_read": consent.cleaned_data["consent_caseworker"],
+            # Referral and anything for a court or the ICC need separate, later consent.
+            "referral": False,
+            "justice": False,
+        },
+        "age_group": consent.cleaned_data["age_group"],
+        "narrative": data.get("narrative", ""),
+        "when": {
+            "month": data["when_month"],
+            "year": data["when_year"],
+            "ongoing": data["when_ongoing"],
+        },
+        "country": data["country"],
+        "region": data["region"],
+        "harms": data["harms"],
+        "others_targeted": data["others_targeted"],
+        "wants": data["wants"],
+        "preferred_language": data["preferred_language"] or language,
+        "caseworker_gender": data["caseworker_gender"] or "any",
+        "lgbtqi_support": data["lgbtqi_support"],
+        "in_danger": data["in_danger"],
+    }
+
+
+def account_contact(account: AccountForm) -> dict[str, str] | None:
+    data = account.cleaned_data
+    if not data["contact_channel"]:
+        return None
+    return {
+        "channel": data["contact_channel"],
+        "address": data["contact_address"],
+        "times": data["contact_times"],
+        "code_word": data["contact_code_word"],
+    }
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=_("Your receipt code"),
+        max_length=80,
+        help_text=_("20 digits. Spaces and dashes do not matter."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def clean_receipt(self) -> str:
+        receipt = normalise_receipt(self.cleaned_data["receipt"])
+        if receipt is None:
+            raise forms.ValidationError(
+                _("A receipt code has 20 digits. Please check it and try again.")
+            )
+        return receipt
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Please write something before sending.")},
+    )
+
+
+class AdditionForm(forms.Form):
+    text = forms.CharField(
+        label=_("What would you like to add?"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class ContactForm(forms.Form):
+    contact_channel = AccountForm.base_fields["contact_channel"]
+    contact_address = AccountForm.base_fields["contact_address"]
+    contact_times = AccountForm.base_fields["contact_times"]
+    contact_code_word = AccountForm.base_fields["contact_code_word"]
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that everything will be deleted and cannot be brought back."),
+        error_messages={"required": _("Please tick the box to confirm.")},
+    )

@@ -1,0 +1,210 @@
+"""What the database holds about a survivor's account: ciphertext, wraps, and a few clear fields.
+
+Stored in the clear only what routing and the status page need and what does not identify
+(DESIGN.md, "Encryption and storage"): the status, the urgency flag, hour-rounded times, and the
+public key and Argon2 salt that let the survivor's receipt open their wrap. Everything a survivor
+wrote or chose, routing hints included, is sealed with the case key (intake/crypto.py).
+"""
+
+import uuid
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def current_hour() -> datetime:
+    """Now, rounded down to the hour: the only precision at which survivor times are stored."""
+    return timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+class RecipientKey(models.Model):
+    """The public half of a service key pair: the routing key or the coordinators' key.
+
+    `manage.py init_keys` creates them; only the newest active key of each purpose receives wraps.
+    Older ones stay so that cases wrapped to them can still be opened after a rotation.
+    """
+
+    class Purpose(models.TextChoices):
+        ROUTING = "routing", "routing"
+        COORDINATORS = "coordinators", "coordinators"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    key_id = models.CharField(max_length=64, unique=True)
+    public_key = models.BinaryField()
+    active = models.BooleanField(default=True)
+    created_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> "CaseQuerySet":
+        return self.exclude(status__in=[Case.Status.CLOSED, Case.Status.WITHDRAWN])
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACKNOWLEDGED = "acknowledged", _("With a caseworker")
+        IN_PROGRESS = "in_progress", _("In progress")
+        REFERRED = "referred", _("Referred")
+        CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # Named in every ciphertext's associated data, so sealed items cannot move between cases.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # HMAC of the receipt under RECEIPT_LOOKUP_KEY: finds the case without storing the receipt.
+    receipt_lookup = models.CharField(max_length=64, unique=True)
+    receipt_salt = models.BinaryField()
+    survivor_public_key = models.BinaryField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    urgent = models.BooleanField(default=False)
+    created_hour = models.DateTimeField(default=current_hour)
+    updated_hour = models.DateTimeField(default=current_hour)
+
+    # Sealed items (intake/crypto.py item names in brackets).
+    answers = models.BinaryField()  # [answers] everything the survivor chose or wrote
+    routing_hints = models.BinaryField()  # [routing-hints] language, preferences, needs
+    contact = models.BinaryField(null=True)  # [contact] a safe way to reach the survivor
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "urgent"])]
+
+    def __str__(self) -> str:
+        return f"case {self.public_id}"
+
+    @property
+    def case_id(self) -> str:
+        """The identifier bound into every ciphertext of this case."""
+        return str(self.public_id)
+
+
+class KeyWrap(models.Model):
+    """The case key, encrypted to one recipient with HPKE (intake/crypto.py, wrap_case_key)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="wraps")
+    # "survivor", "routing", "coordinators" or "caseworker:<user id>".
+    recipient = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64)
+    wrapped = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "recipient"], name="one_wrap_per_recipient")
+        ]
+
+    def __str__(self) -> str:
+        return f"wrap of {self.case} for {self.recipient}"
+
+
+class Addition(models.Model):
+    """Information a survivor added after submitting (sealed as item `addition:<public_id>`)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="additions")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sealed_text = models.BinaryField()
+    created_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"addition {self.public_id}"
+
+    @property
+    def item(self) -> str:
+        return f"addition:{self.public_id}"
+
+
+class Attachment(models.Model):
+    """An encrypted file. Its chunks are in MEDIA_ROOT/attachments/<public_id>; its name, type,
+    size and SHA-256 are sealed in `sealed_metadata` (item `attachment:<public_id>/metadata`)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    addition = models.ForeignKey(
+        Addition, on_delete=models.CASCADE, null=True, related_name="attachments"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sealed_metadata = models.BinaryField()
+    chunk_count = models.PositiveIntegerField()
+    created_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"attachment {self.public_id}"
+
+    @property
+    def item(self) -> str:
+        return f"attachment:{self.public_id}"
+
+
+class Message(models.Model):
+    """A message between the survivor and their caseworker (sealed as `message:<public_id>`)."""
+
+    class Direction(models.TextChoices):
+        TO_SURVIVOR = "to_survivor", "to survivor"
+        FROM_SURVIVOR = "from_survivor", "from survivor"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    sealed_text = models.BinaryField()
+    created_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"message {self.public_id}"
+
+    @property
+    def item(self) -> str:
+        return f"message:{self.public_id}"
+
+
+class RoutingJob(models.Model):
+    """The outbox row written in the same transaction as the case (DESIGN.md invariant 5).
+
+    The routing task claims it with a conditional update; a periodic sweeper re-sends jobs that
+    no worker has claimed, so a committed case is routed even if the broker was down.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        CLAIMED = "claimed", "claimed"
+        DONE = "done", "done"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="routing_job")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    urgent = models.BooleanField(default=False)
+    # Exact times here are about the job, for the sweeper; they are cleared once routed.
+    available_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "available_at"])]
+
+    def __str__(self) -> str:
+        return f"routing job for {self.case_id} ({self.state})"
+
+
+class SubmissionToken(models.Model):
+    """The hash of the one-time token on the review page: a second submission of the same form
+    (a double click, a reload) finds it and creates no second case."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_hour = models.DateTimeField(default=current_hour)
+
+    def __str__(self) -> str:
+        return "submission token"

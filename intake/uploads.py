@@ -1,0 +1,221 @@
+"""Attachments are encrypted as they stream in: no plaintext byte reaches disk, not even /tmp.
+
+Django's default upload handlers keep small files in memory and spill large ones to a temporary
+file in plaintext (DESIGN.md invariant 1 forbids that). The intake views install
+EncryptingUploadHandler instead: each chunk Django reads from the request is added to a SHA-256,
+checked against the size limit, sealed with the case key (intake/crypto.py, seal_chunks) and
+appended to an encrypted file under MEDIA_ROOT/attachments/. The file's name, type, size and
+digest are kept in memory until the view seals them into the attachment's metadata.
+
+Problems (too many files, too large, a type we do not accept) do not raise: the handler records
+them and drops the file, so the view can show a kind message and keep everything else the survivor
+typed.
+"""
+
+import hashlib
+import struct
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest
+
+from intake import crypto
+
+# What a file must start with to be accepted, by kind: images, PDF, audio and video. The type the
+# browser claims is ignored; only the bytes count.
+_SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),  # RIFF....WEBP
+    (b"%PDF-", 0, "application/pdf"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"\xff\xfb", 0, "audio/mpeg"),
+    (b"\xff\xf3", 0, "audio/mpeg"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"WAVE", 8, "audio/wav"),  # RIFF....WAVE
+    (b"#!AMR", 0, "audio/amr"),
+    (b"\x1aE\xdf\xa3", 0, "video/webm"),  # Matroska / WebM
+    (b"ftyp", 4, "video/mp4"),  # MP4, MOV, M4A, 3GP, HEIC: ISO base media
+]
+_SNIFF_BYTES = 16
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for signature, offset, content_type in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if content_type == "video/mp4":
+                brand = head[8:12]
+                if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+                    return "image/heic"
+                if brand == b"M4A ":
+                    return "audio/mp4"
+            return content_type
+    return None
+
+
+class UploadProblem:
+    TOO_MANY = "too_many"
+    TOO_LARGE = "too_large"
+    WRONG_TYPE = "wrong_type"
+
+
+@dataclass
+class EncryptedUpload:
+    """One received file: where its ciphertext is, and the metadata to seal with the case key."""
+
+    public_id: uuid.UUID
+    path: Path
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    chunk_count: int
+
+    def metadata(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def attachment_path(public_id: uuid.UUID) -> Path:
+    return Path(settings.MEDIA_ROOT) / "attachments" / f"{public_id}.sealed"
+
+
+def write_sealed_chunk(handle: Any, sealed: bytes) -> None:
+    """Sealed chunks are stored one after another, each preceded by its length."""
+    handle.write(struct.pack(">I", len(sealed)))
+    handle.write(sealed)
+
+
+def read_sealed_chunks(path: Path) -> list[bytes]:
+    chunks = []
+    with path.open("rb") as handle:
+        while header := handle.read(4):
+            (length,) = struct.unpack(">I", header)
+            chunks.append(handle.read(length))
+    return chunks
+
+
+@dataclass
+class _Incoming:
+    public_id: uuid.UUID
+    name: str
+    path: Path
+    handle: Any
+    digest: Any = field(default_factory=hashlib.sha256)
+    size: int = 0
+    content_type: str | None = None
+    buffer: bytes = b""
+    index: int = 0
+    rejected: str | None = None
+
+
+class EncryptingUploadHandler(FileUploadHandler):
+    chunk_size = crypto.CHUNK_BYTES
+
+    def __init__(self, request: HttpRequest, *, case_key: bytes, case_id: str) -> None:
+        super().__init__(request)
+        self.case_key = case_key
+        self.case_id = case_id
+        self.received: list[EncryptedUpload] = []
+        self.problems: list[str] = []
+        self.current: _Incoming | None = None
+        self.file_count = 0
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.current = None
+        if not file_name:
+            return
+        self.file_count += 1
+        if self.file_count > settings.INTAKE_MAX_FILES:
+            self.problems.append(UploadProblem.TOO_MANY)
+            return
+        public_id = uuid.uuid4()
+        path = attachment_path(public_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.current = _Incoming(public_id, file_name, path, path.open("wb"))
+
+    def _seal_pending(self, incoming: _Incoming, *, last: bool) -> None:
+        sealed = crypto.seal(
+            self.case_key,
+            case_id=self.case_id,
+            item=crypto.chunk_item(f"attachment:{incoming.public_id}", incoming.index, last=last),
+            plaintext=incoming.buffer,
+        )
+        write_sealed_chunk(incoming.handle, sealed)
+        incoming.index += 1
+        incoming.buffer = b""
+
+    def _reject(self, incoming: _Incoming, problem: str) -> None:
+        incoming.rejected = problem
+        incoming.handle.close()
+        incoming.path.unlink(missing_ok=True)
+        self.problems.append(problem)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        incoming = self.current
+        if incoming is None or incoming.rejected:
+            return None  # dropped: nothing is kept
+        if incoming.content_type is None:
+            incoming.content_type = sniff_content_type(raw_data[:_SNIFF_BYTES]) or ""
+            if not incoming.content_type:
+                self._reject(incoming, UploadProblem.WRONG_TYPE)
+                return None
+        incoming.size += len(raw_data)
+        if incoming.size > settings.INTAKE_MAX_FILE_BYTES:
+            self._reject(incoming, UploadProblem.TOO_LARGE)
+            return None
+        incoming.digest.update(raw_data)
+        # Seal the previous chunk only now: the last one must be sealed as "last".
+        if incoming.buffer:
+            self._seal_pending(incoming, last=False)
+        incoming.buffer = raw_data
+        return None
+
+    def file_complete(self, file_size: int) -> None:
+        incoming = self.current
+        self.current = None
+        if incoming is None or incoming.rejected:
+            return None
+        if incoming.content_type is None:
+            # An empty file: nothing to keep.
+            incoming.handle.close()
+            incoming.path.unlink(missing_ok=True)
+            return None
+        self._seal_pending(incoming, last=True)
+        incoming.handle.close()
+        self.received.append(
+            EncryptedUpload(
+                public_id=incoming.public_id,
+                path=incoming.path,
+                name=incoming.name,
+                content_type=incoming.content_type,
+                size=incoming.size,
+                sha256=incoming.digest.hexdigest(),
+                chunk_count=incoming.index,
+            )
+        )
+        # Returning None keeps the file out of request.FILES: the view reads `received`.
+        return None
+
+    def upload_interrupted(self) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove every encrypted file this request wrote (the case was not saved)."""
+        if self.current is not None and not self.current.handle.closed:
+            self.current.handle.close()
+            self.current.path.unlink(missing_ok=True)
+        for upload in self.received:
+            upload.path.unlink(missing_ok=True)
+        self.received = []

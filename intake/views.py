@@ -1,0 +1,401 @@
+"""The survivor's pages: share an account without logging in, and come back with the receipt.
+
+Every page works without JavaScript and sends `Cache-Control: no-store` (never_cache). Nothing a
+survivor types is stored until the final "Send": earlier steps carry the answers forward as hidden
+fields. Writes go through intake/actions.py; a returning survivor's case comes only from
+intake/access.py.
+"""
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intake import actions, crypto, ratelimit
+from intake.access import (
+    SurvivorSessionExpired,
+    end_survivor_session,
+    start_survivor_session,
+    survivor_case,
+)
+from intake.forms import (
+    AccountForm,
+    AdditionForm,
+    ConsentForm,
+    ContactForm,
+    MessageForm,
+    ReceiptForm,
+    WithdrawForm,
+    account_answers,
+    account_contact,
+)
+from intake.models import Case
+from intake.uploads import EncryptingUploadHandler, UploadProblem
+
+logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+UPLOAD_MESSAGES = {
+    UploadProblem.TOO_MANY: gettext_lazy("You can send up to 5 files at a time."),
+    UploadProblem.TOO_LARGE: gettext_lazy("Each file can be up to 20 MB."),
+    UploadProblem.WRONG_TYPE: gettext_lazy(
+        "We can accept photos, PDF documents, audio and video files only."
+    ),
+}
+
+
+def _language() -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+def _upload_problems(handler: EncryptingUploadHandler) -> list[str]:
+    problems = [str(UPLOAD_MESSAGES[p]) for p in dict.fromkeys(handler.problems)]
+    if problems:
+        problems.append(_("No file was kept. Please choose your files again."))
+    return problems
+
+
+def _forms(request: HttpRequest) -> tuple[ConsentForm, AccountForm]:
+    consent = ConsentForm(request.POST, prefix="consent")
+    account = AccountForm(request.POST, minor=consent.is_minor, prefix="account")
+    return consent, account
+
+
+def _summary(account: AccountForm) -> list[tuple[str, str]]:
+    """The account as label and readable value, for the review page (choices shown by label)."""
+    rows = []
+    for name, field in account.fields.items():
+        value = account.cleaned_data.get(name)
+        if value in (None, "", [], False):
+            continue
+        choices = dict(getattr(field, "choices", []))
+        if isinstance(value, list):
+            shown = ", ".join(str(choices.get(v, v)) for v in value)
+        elif value is True:
+            shown = _("Yes")
+        else:
+            shown = str(choices.get(value, value))
+        rows.append((str(field.label), shown))
+    return rows
+
+
+def _render_review(
+    request: HttpRequest,
+    consent: ConsentForm,
+    account: AccountForm,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "consent": consent,
+        "account": account,
+        "summary": _summary(account),
+        "in_danger": account.cleaned_data.get("in_danger"),
+        "submission_token": secrets.token_urlsafe(24),
+        "errors": errors or [],
+        "max_files": settings.INTAKE_MAX_FILES,
+    }
+    return render(request, "intake/review.html", context, status=status)
+
+
+# --- Sharing an account ------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/start.html")
+
+
+@never_cache
+@require_GET
+def consent(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/consent.html", {"consent": ConsentForm(prefix="consent")})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return redirect("intake:consent")
+    consent_form = ConsentForm(request.POST, prefix="consent")
+    if not consent_form.is_valid():
+        return render(request, "intake/consent.html", {"consent": consent_form})
+    # Coming back from the review page to change something: show what was typed.
+    editing = "edit" in request.POST
+    account_form = AccountForm(
+        request.POST if editing else None, minor=consent_form.is_minor, prefix="account"
+    )
+    return render(
+        request, "intake/account.html", {"consent": consent_form, "account": account_form}
+    )
+
+
+@never_cache
+@require_POST
+def review(request: HttpRequest) -> HttpResponse:
+    consent_form, account_form = _forms(request)
+    if not consent_form.is_valid():
+        return render(request, "intake/consent.html", {"consent": consent_form})
+    if not account_form.is_valid():
+        return render(
+            request, "intake/account.html", {"consent": consent_form, "account": account_form}
+        )
+    return _render_review(request, consent_form, account_form)
+
+
+@never_cache
+@csrf_exempt  # checked in _submit, after the encrypting upload handler is in place
+@require_POST
+def submit(request: HttpRequest) -> HttpResponse:
+    if not ratelimit.allow(
+        request,
+        "submit",
+        settings.INTAKE_SUBMISSION_LIMIT,
+        settings.INTAKE_SUBMISSION_CEILING,
+    ):
+        # Read the form without its files (no handler keeps them), to give everything typed back.
+        request.upload_handlers = []
+        return _submit_refused(request)
+    case_key = crypto.new_case_key()
+    public_id = uuid.uuid4()
+    handler = EncryptingUploadHandler(request, case_key=case_key, case_id=str(public_id))
+    # Attachments are sealed chunk by chunk as Django reads them (intake/uploads.py).
+    request.upload_handlers = [handler]
+    return _submit(request, handler, case_key, public_id)
+
+
+@csrf_protect
+def _submit_refused(request: HttpRequest) -> HttpResponse:
+    consent_form, account_form = _forms(request)
+    if not (consent_form.is_valid() and account_form.is_valid()):
+        return redirect("intake:start")
+    message = _(
+        "Many accounts have been sent from this connection in the last hour. Nothing was "
+        "saved. Please wait an hour and send again; what you typed is still here."
+    )
+    return _render_review(request, consent_form, account_form, errors=[message], status=429)
+
+
+@csrf_protect
+def _submit(
+    request: HttpRequest, handler: EncryptingUploadHandler, case_key: bytes, public_id: uuid.UUID
+) -> HttpResponse:
+    consent_form, account_form = _forms(request)
+    if not (consent_form.is_valid() and account_form.is_valid()):
+        handler.discard()
+        return redirect("intake:start")
+    problems = _upload_problems(handler)
+    if problems:
+        handler.discard()
+        return _render_review(request, consent_form, account_form, errors=problems, status=400)
+    try:
+        submitted = actions.submit_account(
+            case_key=case_key,
+            public_id=public_id,
+            answers=account_answers(consent_form, account_form, _language()),
+            contact=account_contact(account_form),
+            uploads=handler.received,
+            submission_token=request.POST.get("submission_token", ""),
+        )
+    except actions.DuplicateSubmission:
+        handler.discard()
+        return render(request, "intake/already_sent.html", status=409)
+    except DatabaseError:
+        handler.discard()
+        logger.exception("an account could not be saved")
+        message = _(
+            "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
+            "lost; it is all still on this page. Please try sending again in a few minutes."
+        )
+        if handler.received or request.FILES or handler.file_count:
+            message += " " + _("Files must be chosen again.")
+        return _render_review(request, consent_form, account_form, errors=[message], status=503)
+    context = {
+        "receipt": crypto.format_receipt(submitted.receipt),
+        "urgent": submitted.case.urgent,
+        "minor": consent_form.is_minor,
+    }
+    return render(request, "intake/receipt.html", context)
+
+
+# --- Coming back with the receipt --------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def return_with_receipt(request: HttpRequest) -> HttpResponse:
+    expired = request.GET.get("expired") == "1"
+    if request.method == "GET":
+        return render(request, "intake/return.html", {"form": ReceiptForm(), "expired": expired})
+    form = ReceiptForm(request.POST)
+    if not ratelimit.allow(
+        request, "receipt", settings.INTAKE_RECEIPT_LIMIT, settings.INTAKE_RECEIPT_CEILING
+    ):
+        form.is_valid()
+        message = _(
+            "Too many codes were tried from this connection. For your safety, please wait 15 "
+            "minutes and try again."
+        )
+        return render(request, "intake/return.html", {"form": form, "refused": message}, status=429)
+    if not form.is_valid():
+        return render(request, "intake/return.html", {"form": form}, status=400)
+    opened = actions.open_case_with_receipt(form.cleaned_data["receipt"])
+    if opened is None:
+        form.add_error(
+            "receipt",
+            _(
+                "We could not find an account with this code. Please check the digits. If the "
+                "account was withdrawn, it no longer exists."
+            ),
+        )
+        return render(request, "intake/return.html", {"form": form}, status=404)
+    case, case_key = opened
+    response = HttpResponseRedirect(reverse("intake:case"))
+    start_survivor_session(response, case, case_key)
+    return response
+
+
+def survivor_session_required(view: View) -> View:
+    """Give the view the survivor's case and key, or send them to enter the receipt again."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            case, case_key = survivor_case(request)
+        except SurvivorSessionExpired:
+            return redirect(reverse("intake:return") + "?expired=1")
+        return view(request, case, case_key, *args, **kwargs)
+
+    return wrapper
+
+
+def _render_case(
+    request: HttpRequest, case: Case, case_key: bytes, status: int = 200, **forms: Any
+) -> HttpResponse:
+    context = {
+        "view": actions.read_case_for_survivor(case, case_key),
+        "message_form": forms.get("message_form") or MessageForm(),
+        "addition_form": forms.get("addition_form") or AdditionForm(),
+        "contact_form": forms.get("contact_form") or ContactForm(),
+        "notice": forms.get("notice"),
+        "errors": forms.get("errors", []),
+        "max_files": settings.INTAKE_MAX_FILES,
+    }
+    return render(request, "intake/case.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@survivor_session_required
+def case_page(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    notice = {
+        "sent": _("Your message was sent."),
+        "added": _("Your information was added."),
+        "contact": _("Your contact details were changed."),
+    }.get(request.GET.get("done", ""))
+    return _render_case(request, case, case_key, notice=notice)
+
+
+@never_cache
+@require_POST
+@survivor_session_required
+def send_message(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, case_key, status=400, message_form=form)
+    actions.send_survivor_message(case, case_key, form.cleaned_data["text"])
+    return redirect(reverse("intake:case") + "?done=sent")
+
+
+@never_cache
+@csrf_exempt  # checked in _add_information, after the encrypting upload handler is in place
+@require_POST
+def add_information(request: HttpRequest) -> HttpResponse:
+    try:
+        case, case_key = survivor_case(request)
+    except SurvivorSessionExpired:
+        request.upload_handlers = []
+        return redirect(reverse("intake:return") + "?expired=1")
+    handler = EncryptingUploadHandler(request, case_key=case_key, case_id=case.case_id)
+    request.upload_handlers = [handler]
+    return _add_information(request, handler, case, case_key)
+
+
+@csrf_protect
+def _add_information(
+    request: HttpRequest, handler: EncryptingUploadHandler, case: Case, case_key: bytes
+) -> HttpResponse:
+    form = AdditionForm(request.POST)
+    problems = _upload_problems(handler)
+    if not form.is_valid() or problems or not (form.cleaned_data["text"] or handler.received):
+        handler.discard()
+        if not problems and form.is_valid():
+            problems = [_("Please write something or choose a file to add.")]
+        return _render_case(
+            request, case, case_key, status=400, addition_form=form, errors=problems
+        )
+    try:
+        actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
+    except DatabaseError:
+        handler.discard()
+        raise
+    return redirect(reverse("intake:case") + "?done=added")
+
+
+@never_cache
+@require_POST
+@survivor_session_required
+def change_contact(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, case_key, status=400, contact_form=form)
+    data = form.cleaned_data
+    contact = (
+        {
+            "channel": data["contact_channel"],
+            "address": data["contact_address"],
+            "times": data["contact_times"],
+            "code_word": data["contact_code_word"],
+        }
+        if data["contact_channel"]
+        else None
+    )
+    actions.change_contact(case, case_key, contact)
+    return redirect(reverse("intake:case") + "?done=contact")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@survivor_session_required
+def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        actions.withdraw_case(case)
+        response = render(request, "intake/withdrawn.html")
+        end_survivor_session(request, response)
+        return response
+    return render(request, "intake/withdraw.html", {"form": form})
+
+
+@never_cache
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    response = redirect("home")
+    end_survivor_session(request, response)
+    return response
