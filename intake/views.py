@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake import actions, crypto, ratelimit
@@ -44,6 +44,7 @@ from intake.forms import (
 )
 from intake.models import Case
 from intake.uploads import EncryptingUploadHandler, UploadProblem
+from portal.middleware import csrf_protect
 
 logger = logging.getLogger(__name__)
 
