@@ -59,3 +59,19 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
         [compose, "config", "-q"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_only_the_worker_receives_the_routing_private_key() -> None:
+    services = COMPOSE["services"]
+    assert services["worker"]["secrets"] == ["routing_key"]
+    assert services["worker"]["environment"]["ROUTING_KEY_FILE"] == "/run/secrets/routing_key"
+    for name in ("web", "beat", "migrate"):
+        assert "secrets" not in services[name], name
+        assert "ROUTING_KEY_FILE" not in (services[name].get("environment") or {}), name
+    assert COMPOSE["secrets"]["routing_key"]["file"] == "./secrets/routing.key"
+    ignored = subprocess.run(  # noqa: S603
+        ["git", "check-ignore", "-q", "secrets/routing.key"],
+        cwd=PROJECT_ROOT,
+        check=False,  # noqa: S607
+    )
+    assert ignored.returncode == 0, "secrets/ must be git-ignored"
