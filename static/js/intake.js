@@ -22,3 +22,17 @@
     });
   }
 })();
+
+// Account page: ticking "I am in danger now" opens the emergency guidance at once. Without
+// JavaScript the guidance is one tap away (a <details> element) and shown again on the review page.
+(function () {
+  "use strict";
+  var box = document.getElementById("id_account-in_danger");
+  var details = document.querySelector(".danger-details");
+  if (!box || !details) {
+    return;
+  }
+  box.addEventListener("change", function () {
+    details.open = box.checked;
+  });
+})();

@@ -83,3 +83,17 @@ def test_the_receipt_is_not_kept_by_the_browser(browser, service_keys) -> None:
     cookies = session.context.cookies()
     assert all(receipt not in cookie["value"] for cookie in cookies)
     assert receipt not in page.url
+
+
+def test_ticking_in_danger_shows_the_guidance_at_once(browser) -> None:
+    session = browser()
+    page = session.new_page()
+    page.goto(session.url("/en/intake/consent/"))
+    page.check("#id_consent-consent_store")
+    page.check("#id_consent-consent_caseworker")
+    page.check("input[name='consent-age_group'][value='adult']")
+    page.click("form button[type=submit]")
+    guidance = page.locator(".danger-details .danger-guidance")
+    assert not guidance.is_visible()
+    page.check("#id_account-in_danger")
+    assert guidance.is_visible()

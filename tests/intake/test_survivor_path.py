@@ -289,3 +289,14 @@ def test_the_receipt_page_shows_groups_of_four(client: Client, service_keys) -> 
     assert format_receipt(receipt.replace(" ", "")) == receipt
     page = response.content.decode()
     assert "nobody can recover it" in page
+
+
+@pytest.mark.parametrize("lang", ["fr", "es", "ar", "fa", "uk", "ru"])
+def test_the_intake_speaks_the_readers_language(client: Client, lang: str) -> None:
+    for url in (f"/{lang}/intake/", f"/{lang}/intake/consent/", f"/{lang}/intake/return/"):
+        page = client.get(url).content.decode()
+        for english in ("Share what happened", "What you agree to", "Come back with your receipt"):
+            assert english not in page, (url, english)
+    account = client.post(f"/{lang}/intake/account/", CONSENT).content.decode()
+    assert "What happened?" not in account
+    assert "Review before sending" not in account
