@@ -6,6 +6,8 @@ are skipped, unless REQUIRE_SERVICES=1, which turns every missing piece into a f
 sets it, so CI can never pass by skipping).
 """
 
+import io
+import logging
 import os
 import socket
 import subprocess
@@ -66,6 +68,28 @@ def production_settings() -> dict[str, object]:
     from tests.production import load_production_settings
 
     return load_production_settings()
+
+
+@pytest.fixture
+def console_output() -> Iterator[io.StringIO]:
+    """Everything the configured log handlers write (through their filters and formatters),
+    at the most verbose level a misconfigured server could use."""
+    handlers = {
+        handler
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        if isinstance(logger, logging.Logger)
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler)
+    }
+    assert handlers, "LOGGING configured no console handler"
+    output = io.StringIO()
+    previous = {handler: handler.setStream(output) for handler in handlers}
+    level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.DEBUG)
+    yield output
+    logging.getLogger().setLevel(level)
+    for handler, stream in previous.items():
+        handler.setStream(stream)
 
 
 # --- A real Celery worker ---------------------------------------------------------------------

@@ -1,13 +1,11 @@
 """No log line, from Django or gunicorn, carries the client's address or user agent."""
 
 import io
-import logging
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +18,6 @@ CLIENT_ADDRESS = "198.51.100.73"
 CLIENT_IPV6 = "2001:db8:5eed::73"
 USER_AGENT = "Mozilla/5.0 (Linux; Android 12; CanaryPhone-7731) Chrome/121.0"
 FORWARDED = "203.0.113.91"
-
-
-@pytest.fixture
-def console_output() -> Iterator[io.StringIO]:
-    """What the configured console handlers (with their filters and formatters) write."""
-    handlers = {
-        handler
-        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-        if isinstance(logger, logging.Logger)
-        for handler in logger.handlers
-        if isinstance(handler, logging.StreamHandler)
-    }
-    assert handlers, "LOGGING configured no console handler"
-    output = io.StringIO()
-    previous = {handler: handler.setStream(output) for handler in handlers}
-    yield output
-    for handler, stream in previous.items():
-        handler.setStream(stream)
 
 
 @pytest.mark.django_db

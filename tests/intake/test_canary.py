@@ -5,8 +5,6 @@ its bytes, a later message and addition); then the test searches a pg_dump of th
 media folder, the temporary folder, everything the loggers wrote, and every Redis key and value.
 """
 
-import io
-import logging
 import os
 import subprocess
 import tempfile
@@ -22,26 +20,6 @@ from django.test import Client
 from tests.intake.conftest import account_data, send, upload
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def log_output():
-    """Everything every configured log handler writes during the test."""
-    output = io.StringIO()
-    handlers = {
-        handler
-        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-        if isinstance(logger, logging.Logger)
-        for handler in logger.handlers
-        if isinstance(handler, logging.StreamHandler)
-    }
-    previous = {handler: handler.setStream(output) for handler in handlers}
-    level = logging.getLogger().level
-    logging.getLogger().setLevel(logging.DEBUG)  # the most a misconfigured server would log
-    yield output
-    logging.getLogger().setLevel(level)
-    for handler, stream in previous.items():
-        handler.setStream(stream)
 
 
 def pg_dump() -> bytes:
@@ -72,7 +50,7 @@ def files_containing(folder: Path, needle: bytes) -> list[str]:
 
 
 def test_no_plaintext_anywhere_after_an_account_is_sent(
-    client: Client, service_keys, media_root, log_output
+    client: Client, service_keys, media_root, console_output
 ) -> None:
     canary = f"CANARY{uuid.uuid4().hex}"
     data = account_data(
@@ -102,7 +80,7 @@ def test_no_plaintext_anywhere_after_an_account_is_sent(
     assert files_containing(Path(media_root), needle) == []
     assert list(Path(media_root).rglob("*.sealed"))
     assert files_containing(Path(tempfile.gettempdir()), needle) == []
-    assert canary not in log_output.getvalue()
+    assert canary not in console_output.getvalue()
     keys = redis.Redis.from_url(settings.REDIS_URL)
     for key in keys.scan_iter("*"):
         assert needle not in key

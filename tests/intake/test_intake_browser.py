@@ -10,6 +10,14 @@ pytestmark = pytest.mark.browser
 EASTERN_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
+def give_consent(page, age_group: str = "adult") -> None:
+    """Tick both consent boxes, choose an age group, and go on to the account form."""
+    page.check("#id_consent-consent_store")
+    page.check("#id_consent-consent_caseworker")
+    page.check(f"input[name='consent-age_group'][value='{age_group}']")
+    page.click("form button[type=submit]")
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_share_an_account_come_back_and_withdraw(
@@ -23,11 +31,7 @@ def test_share_an_account_come_back_and_withdraw(
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     page.click("main a.button")
 
-    # Consent and age group.
-    page.check("#id_consent-consent_store")
-    page.check("#id_consent-consent_caseworker")
-    page.check("input[name='consent-age_group'][value='adult']")
-    page.click("form button[type=submit]")
+    give_consent(page)
 
     # The account: a few answers, the rest left empty.
     page.fill("#id_account-narrative", "Words typed in the browser <b>not bold</b>")
@@ -70,10 +74,7 @@ def test_the_receipt_is_not_kept_by_the_browser(browser, service_keys) -> None:
     session = browser()
     page = session.new_page()
     page.goto(session.url("/en/intake/consent/"))
-    page.check("#id_consent-consent_store")
-    page.check("#id_consent-consent_caseworker")
-    page.check("input[name='consent-age_group'][value='unsaid']")
-    page.click("form button[type=submit]")
+    give_consent(page, "unsaid")
     page.click("form button[type=submit]")
     response = page.expect_navigation
     with response() as navigation:
@@ -89,10 +90,7 @@ def test_ticking_in_danger_shows_the_guidance_at_once(browser) -> None:
     session = browser()
     page = session.new_page()
     page.goto(session.url("/en/intake/consent/"))
-    page.check("#id_consent-consent_store")
-    page.check("#id_consent-consent_caseworker")
-    page.check("input[name='consent-age_group'][value='adult']")
-    page.click("form button[type=submit]")
+    give_consent(page)
     guidance = page.locator(".danger-details .danger-guidance")
     assert not guidance.is_visible()
     page.check("#id_account-in_danger")
