@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from portal.checks import check_csrf_middleware
+
+        checks.register(check_csrf_middleware, checks.Tags.security, deploy=False)
