@@ -28,6 +28,10 @@ class SurvivorSessionExpired(Exception):
     """No valid session: never started, timed out, or ended."""
 
 
+class SurvivorSessionUnavailable(Exception):
+    """The session store (the cache) cannot be reached just now."""
+
+
 def _cache_key(token: str) -> str:
     return "survivor-session:" + hashlib.sha256(token.encode()).hexdigest()
 
@@ -41,11 +45,14 @@ def start_survivor_session(response: HttpResponse, case: Case, case_key: bytes) 
     unlock_key = AESGCM.generate_key(bit_length=256)
     nonce = os.urandom(12)
     sealed = nonce + AESGCM(unlock_key).encrypt(nonce, case_key, _associated_data(case.case_id))
-    cache.set(
-        _cache_key(token),
-        {"case": case.case_id, "sealed_key": sealed},
-        timeout=settings.INTAKE_SESSION_SECONDS,
-    )
+    try:
+        cache.set(
+            _cache_key(token),
+            {"case": case.case_id, "sealed_key": sealed},
+            timeout=settings.INTAKE_SESSION_SECONDS,
+        )
+    except Exception as exc:  # the cache backend's connection errors have no common base class
+        raise SurvivorSessionUnavailable from exc
     cookie = token + "." + base64.urlsafe_b64encode(unlock_key).decode()
     response.set_cookie(
         COOKIE_NAME,
@@ -62,7 +69,10 @@ def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
     token, _, unlock = request.COOKIES.get(COOKIE_NAME, "").partition(".")
     if not token or not unlock:
         raise SurvivorSessionExpired
-    entry = cache.get(_cache_key(token))
+    try:
+        entry = cache.get(_cache_key(token))
+    except Exception as exc:
+        raise SurvivorSessionUnavailable from exc
     if not entry:
         raise SurvivorSessionExpired
     case = (

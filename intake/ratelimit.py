@@ -8,11 +8,14 @@ spread over many addresses. Counters live in the cache (Redis in production).
 
 import hashlib
 import hmac
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -45,7 +48,21 @@ def _increment(key: str, ttl: int) -> int:
 def allow(
     request: HttpRequest, scope: str, limit: tuple[int, int], ceiling: tuple[int, int]
 ) -> bool:
-    """Count one attempt; False when this client or everyone together is over the limit."""
+    """Count one attempt; False when this client or everyone together is over the limit.
+
+    If the cache cannot be reached the attempt is allowed and the operator warned: refusing a
+    survivor's account because Redis restarted would do more harm than a short unlimited window.
+    """
+    try:
+        return _allow(request, scope, limit, ceiling)
+    except Exception:  # the cache backends' connection errors share no base class
+        logger.warning("rate limit %s not applied: the cache is unavailable", scope)
+        return True
+
+
+def _allow(
+    request: HttpRequest, scope: str, limit: tuple[int, int], ceiling: tuple[int, int]
+) -> bool:
     now = int(time.time())
     count, seconds = limit
     window = now // seconds

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from intake import actions, crypto, ratelimit
 from intake.access import (
     SurvivorSessionExpired,
+    SurvivorSessionUnavailable,
     end_survivor_session,
     start_survivor_session,
     survivor_case,
@@ -57,6 +58,12 @@ UPLOAD_MESSAGES = {
         "We can accept photos, PDF documents, audio and video files only."
     ),
 }
+
+
+UNAVAILABLE = gettext_lazy(
+    "We cannot open accounts just now because of a problem on our side. Your account is safe. "
+    "Please try again in a few minutes."
+)
 
 
 def _language() -> str:
@@ -268,7 +275,13 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/return.html", {"form": form}, status=404)
     case, case_key = opened
     response = HttpResponseRedirect(reverse("intake:case"))
-    start_survivor_session(response, case, case_key)
+    try:
+        start_survivor_session(response, case, case_key)
+    except SurvivorSessionUnavailable:
+        logger.exception("survivor sessions are unavailable: the cache does not answer")
+        return render(
+            request, "intake/return.html", {"form": form, "refused": UNAVAILABLE}, status=503
+        )
     return response
 
 
@@ -281,6 +294,11 @@ def survivor_session_required(view: View) -> View:
             case, case_key = survivor_case(request)
         except SurvivorSessionExpired:
             return redirect(reverse("intake:return") + "?expired=1")
+        except SurvivorSessionUnavailable:
+            logger.exception("survivor sessions are unavailable: the cache does not answer")
+            form = ReceiptForm()
+            context = {"form": form, "refused": UNAVAILABLE}
+            return render(request, "intake/return.html", context, status=503)
         return view(request, case, case_key, *args, **kwargs)
 
     return wrapper
@@ -333,6 +351,10 @@ def add_information(request: HttpRequest) -> HttpResponse:
     except SurvivorSessionExpired:
         request.upload_handlers = []
         return redirect(reverse("intake:return") + "?expired=1")
+    except SurvivorSessionUnavailable:
+        request.upload_handlers = []
+        context = {"form": ReceiptForm(), "refused": UNAVAILABLE}
+        return render(request, "intake/return.html", context, status=503)
     handler = EncryptingUploadHandler(request, case_key=case_key, case_id=case.case_id)
     request.upload_handlers = [handler]
     return _add_information(request, handler, case, case_key)
