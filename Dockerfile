@@ -17,7 +17,7 @@ RUN pip install -r requirements.txt
 COPY . .
 # Translations and static files are built into the image. The secrets here are throwaways: these
 # commands read settings but sign, look up or encrypt nothing.
-RUN export SECRET_KEY=image-build RECEIPT_LOOKUP_KEY=image-build \
+RUN export SECRET_KEY=image-build RECEIPT_LOOKUP_KEY=image-build MFA_SECRETS_KEY=image-build \
     && python manage.py compilemessages --ignore=.venv -v0 \
     && python manage.py collectstatic --no-input -v0
 

@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 DEV_ENV := DEBUG=1 SECRET_KEY_FILE=var/dev-secret-key ROUTING_KEY_FILE=var/keys/routing.key
 # Commands that read settings but sign, look up or encrypt nothing (compiling translations, type
 # checking) get throwaway secrets.
-BUILD_ENV := SECRET_KEY=build RECEIPT_LOOKUP_KEY=build
+BUILD_ENV := SECRET_KEY=build RECEIPT_LOOKUP_KEY=build MFA_SECRETS_KEY=build
 RANDOM_SECRET = $$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')
 
 .PHONY: help
@@ -82,7 +82,7 @@ typecheck: $(VENV)/.installed
 # collectstatic run. tests/test_deploy_settings.py checks the real production settings.
 .PHONY: test
 test: install lint typecheck
-	SECRET_KEY=$(RANDOM_SECRET) RECEIPT_LOOKUP_KEY=$(RANDOM_SECRET) \
+	SECRET_KEY=$(RANDOM_SECRET) RECEIPT_LOOKUP_KEY=$(RANDOM_SECRET) MFA_SECRETS_KEY=$(RANDOM_SECRET) \
 	SECURE_SSL_REDIRECT=0 STATIC_FROM_FINDERS=1 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from intake.models import Case
+from intake.models import Case, StaffProfile
 
 COOKIE_NAME = "survivor_session"
 
@@ -98,3 +98,70 @@ def end_survivor_session(request: HttpRequest, response: HttpResponse) -> None:
     if token:
         cache.delete(_cache_key(token))
     response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")
+
+
+# --- Staff: the private key for this login ----------------------------------------------------
+
+STAFF_COOKIE_NAME = "staff_unlock"
+_STAFF_SESSION_KEY = "staff_sealed_key"
+
+
+def _staff_associated_data(user_id: int) -> bytes:
+    return f"staff-session|{user_id}".encode()
+
+
+def unlock_staff_key(request: HttpRequest, profile: StaffProfile, password: str) -> None:
+    """At login: open the staff private key with the password, and keep it for this login only,
+    split between the server session (sealed) and a cookie (the key that opens it).
+
+    The cookie is set on the response by intake.middleware.StaffKeyCookieMiddleware.
+    """
+    if not profile.has_key:
+        return
+    private = profile.open_private_key(password)
+    unlock_key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(unlock_key).encrypt(
+        nonce, private, _staff_associated_data(profile.user_id)
+    )
+    request.session[_STAFF_SESSION_KEY] = base64.b64encode(sealed).decode()
+    request._staff_unlock_cookie = base64.urlsafe_b64encode(unlock_key).decode()  # type: ignore[attr-defined]
+
+
+class StaffKeyLocked(Exception):
+    """This login holds no usable private key (a new browser, or a session without the cookie)."""
+
+
+def staff_private_key(request: HttpRequest) -> bytes:
+    """The signed-in staff member's private key, from the session half and the cookie half."""
+    sealed_text = request.session.get(_STAFF_SESSION_KEY)
+    cookie = request.COOKIES.get(STAFF_COOKIE_NAME) or getattr(
+        request, "_staff_unlock_cookie", None
+    )
+    if not sealed_text or not cookie or not request.user.is_authenticated:
+        raise StaffKeyLocked
+    try:
+        sealed = base64.b64decode(sealed_text)
+        return AESGCM(base64.urlsafe_b64decode(cookie)).decrypt(
+            sealed[:12], sealed[12:], _staff_associated_data(request.user.pk)
+        )
+    except (InvalidTag, ValueError):
+        raise StaffKeyLocked from None
+
+
+def holds_staff_key(request: HttpRequest) -> bool:
+    return hasattr(request, "session") and _STAFF_SESSION_KEY in request.session
+
+
+def forget_staff_key(request: HttpRequest) -> None:
+    request.session.pop(_STAFF_SESSION_KEY, None)
+
+
+# --- Staff: who may use the caseworker pages ----------------------------------------------------
+
+
+def staff_profile(request: HttpRequest) -> StaffProfile | None:
+    """The signed-in user's staff profile, or None for anyone else."""
+    if not request.user.is_authenticated:
+        return None
+    return StaffProfile.objects.filter(user=request.user).select_related("user").first()

@@ -292,3 +292,108 @@ def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
             for a in case.attachments.all()
         ],
     )
+
+
+# --- Staff accounts and keys --------------------------------------------------------------------
+
+
+def invite_staff(
+    *,
+    email: str,
+    role: str,
+    invited_by: Any | None,
+    languages: list[str] | None = None,
+    regions: list[str] | None = None,
+    specialisms: list[str] | None = None,
+    gender: str = "",
+    capacity: int = 10,
+) -> tuple[Any, str]:
+    """Create an invited staff account (no password yet) and the path of its invitation link.
+
+    The link carries a one-time token from Django's password-reset token generator: it stops
+    working once the password is set, and after PASSWORD_RESET_TIMEOUT.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from intake.models import StaffProfile
+
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(username=email, email=email)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        StaffProfile.objects.create(
+            user=user,
+            role=role,
+            invited_by=invited_by,
+            languages=languages or [],
+            regions=regions or [],
+            specialisms=specialisms or [],
+            gender=gender,
+            capacity=capacity,
+        )
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return user, reverse("caseworker:invitation", args=[uid, token])
+
+
+def enrol_staff_key(profile: Any, password: str) -> None:
+    """Give a staff member a new key pair, its private half sealed under their password.
+
+    A new key replaces the old one: wraps to the old key can no longer be opened by anyone, so
+    they are deleted and a coordinator must grant those cases again.
+    """
+    pair = crypto.generate_key_pair()
+    salt = crypto.new_receipt_salt()
+    with transaction.atomic():
+        KeyWrap.objects.filter(recipient=profile.recipient).delete()
+        profile.key_version += 1
+        profile.public_key = pair.public
+        profile.key_salt = salt
+        profile.sealed_private_key = crypto.seal_private_key(pair.private, password, salt)
+        profile.save(update_fields=["key_version", "public_key", "key_salt", "sealed_private_key"])
+
+
+def accept_invitation(user: Any, password: str) -> None:
+    """The invitee chose a password: set it, make their key pair, and wait for vetting."""
+    from intake.models import StaffProfile
+
+    profile = user.staff_profile
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        enrol_staff_key(profile, password)
+        if profile.vetting == StaffProfile.Vetting.INVITED:
+            profile.vetting = StaffProfile.Vetting.PENDING
+            profile.save(update_fields=["vetting"])
+
+
+def staff_password_changed(request: Any, user: Any, password: str) -> None:
+    """Called by the account adapter whenever a staff password is set.
+
+    With the private key unlocked in this login (a password change), it is sealed again under
+    the new password. Without it (a coordinator reset the password), the old key is lost with the
+    old password: a new pair is made and the staff member's cases must be granted again.
+    """
+    from intake.access import StaffKeyLocked, staff_private_key, unlock_staff_key
+
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return
+    try:
+        private = staff_private_key(request) if request is not None else None
+    except StaffKeyLocked:
+        private = None
+    if private is not None and profile.has_key:
+        salt = crypto.new_receipt_salt()
+        profile.key_salt = salt
+        profile.sealed_private_key = crypto.seal_private_key(private, password, salt)
+        profile.save(update_fields=["key_salt", "sealed_private_key"])
+    else:
+        enrol_staff_key(profile, password)
+    if request is not None and getattr(request, "user", None) == user:
+        unlock_staff_key(request, profile, password)

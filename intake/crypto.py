@@ -292,3 +292,35 @@ def survivor_key_pair(receipt: str, salt: bytes) -> KeyPair:
         ad=_DOMAIN + b"/survivor-key",
     ).derive(receipt.encode())
     return key_pair_from_seed(seed)
+
+
+# --- Staff private keys, sealed under the staff member's password -----------------------------
+
+
+def _password_key(password: str, salt: bytes) -> AESGCM:
+    key = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=ARGON2_ITERATIONS,
+        lanes=ARGON2_LANES,
+        memory_cost=ARGON2_MEMORY_KIB,
+        ad=_DOMAIN + b"/staff-password",
+    ).derive(password.encode())
+    return AESGCM(key)
+
+
+def seal_private_key(private: bytes, password: str, salt: bytes) -> bytes:
+    """A staff private key sealed under Argon2id(password): what the database stores."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _password_key(password, salt).encrypt(nonce, private, _DOMAIN + b"/staff-key")
+    return bytes([FORMAT_VERSION]) + nonce + sealed
+
+
+def open_private_key(sealed: bytes, password: str, salt: bytes) -> bytes:
+    if not sealed or sealed[0] != FORMAT_VERSION:
+        raise DecryptionError("not a sealed private key of a known version")
+    nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+    try:
+        return _password_key(password, salt).decrypt(nonce, ciphertext, _DOMAIN + b"/staff-key")
+    except InvalidTag:
+        raise DecryptionError("the password does not open this private key") from None

@@ -6,6 +6,7 @@ answers as hidden fields, and the account is encrypted only when it is sent.
 
 from typing import TYPE_CHECKING, Any
 
+from allauth.account.forms import LoginForm
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -268,4 +269,60 @@ class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that everything will be deleted and cannot be brought back."),
         error_messages={"required": _("Please tick the box to confirm.")},
+    )
+
+
+class StaffLoginForm(LoginForm):
+    """allauth's login form, which also unlocks the staff private key with the password.
+
+    The key is opened here because this is the only moment the password is known; it is kept
+    split between the session and a cookie (intake/access.py), and is usable only once the second
+    factor has been given too.
+    """
+
+    def login(self, request: Any, redirect_url: Any = None) -> Any:
+        from intake.access import unlock_staff_key
+
+        profile = getattr(self.user, "staff_profile", None)
+        if profile is not None:
+            unlock_staff_key(request, profile, self.cleaned_data["password"])
+        return super().login(request, redirect_url)
+
+
+class SetPasswordForm(forms.Form):
+    """Choosing a password when accepting an invitation (Django's validators apply)."""
+
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters. Your password also protects your encryption key."),
+    )
+    password2 = forms.CharField(
+        label=_("Type it again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        from django.contrib.auth import password_validation
+
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif first:
+            try:
+                password_validation.validate_password(first, self.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class ConductForm(forms.Form):
+    accept = forms.BooleanField(
+        label=_("I have read the code of conduct and I will follow it."),
+        error_messages={"required": _("You need to accept the code of conduct to continue.")},
     )

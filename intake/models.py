@@ -208,3 +208,84 @@ class SubmissionToken(models.Model):
 
     def __str__(self) -> str:
         return "submission token"
+
+
+class StaffProfile(models.Model):
+    """A caseworker or coordinator: what routing matches on, vetting, and their key pair.
+
+    The private key is stored sealed under a key derived from the staff member's password with
+    Argon2id (intake/crypto.py, seal_private_key): the database alone opens nothing.
+    """
+
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", _("Caseworker")
+        COORDINATOR = "coordinator", _("Coordinator")
+
+    class Vetting(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        PENDING = "pending", _("Waiting for vetting")
+        VETTED = "vetted", _("Vetted")
+        SUSPENDED = "suspended", _("Suspended")
+        EXPIRED = "expired", _("Vetting expired")
+
+    SPECIALISMS = [
+        ("children", _("Children and young people")),
+        ("lgbtqi", _("LGBTQI+ survivors")),
+        ("sexual_violence", _("Sexual violence")),
+        ("legal", _("Legal")),
+        ("medical", _("Medical")),
+        ("psychosocial", _("Psychosocial")),
+        ("asylum", _("Asylum")),
+    ]
+    GENDERS = [("woman", _("Woman")), ("man", _("Man")), ("other", _("Another gender"))]
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="staff_profile")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CASEWORKER)
+    languages = models.JSONField(default=list)
+    regions = models.JSONField(default=list)
+    specialisms = models.JSONField(default=list)
+    gender = models.CharField(max_length=10, choices=GENDERS, blank=True)
+    capacity = models.PositiveIntegerField(default=10)
+    available = models.BooleanField(default=True)
+
+    vetting = models.CharField(max_length=20, choices=Vetting.choices, default=Vetting.INVITED)
+    invited_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    vetted_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    vetting_note = models.TextField(blank=True)
+    vetted_until = models.DateField(null=True)
+    conduct_accepted_on = models.DateField(null=True)
+
+    public_key = models.BinaryField(null=True)
+    sealed_private_key = models.BinaryField(null=True)
+    key_salt = models.BinaryField(null=True)
+    key_version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.user.email}"
+
+    @property
+    def key_id(self) -> str:
+        return f"staff-{self.user_id}-v{self.key_version}"
+
+    @property
+    def recipient(self) -> str:
+        """The recipient name in this staff member's key wraps."""
+        return f"caseworker:{self.user_id}"
+
+    @property
+    def has_key(self) -> bool:
+        return self.public_key is not None and self.sealed_private_key is not None
+
+    def open_private_key(self, password: str) -> bytes:
+        """The private key, opened with the password (raises crypto.DecryptionError)."""
+        from intake import crypto
+
+        if self.sealed_private_key is None or self.key_salt is None:
+            raise crypto.DecryptionError("this staff member has no key yet")
+        return crypto.open_private_key(
+            bytes(self.sealed_private_key), password, bytes(self.key_salt)
+        )

@@ -1,6 +1,18 @@
-"""django-allauth adapters: staff accounts exist only by invitation."""
+"""django-allauth adapters: staff accounts exist only by invitation, keys follow passwords, MFA
+secrets are encrypted at rest, and the last authenticator cannot be removed."""
+
+import base64
+import os
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 
@@ -9,3 +21,49 @@ class InviteOnlyAccountAdapter(DefaultAccountAdapter):
         # Caseworkers are invited and vetted by coordinators; an open sign-up form would let a
         # persecutor plant someone (DESIGN.md threat model).
         return False
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """A password change re-seals the staff private key under the new password."""
+        super().set_password(user, password)
+        from intake import actions
+
+        actions.staff_password_changed(self.request, user, password)
+
+
+_TOTP_VERSION = "v1:"
+
+
+def _totp_cipher() -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"survivor-portal/totp-secrets"
+    ).derive(settings.MFA_SECRETS_KEY.encode())
+    return AESGCM(key)
+
+
+class PortalMFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        """TOTP secrets and recovery-code seeds are stored encrypted (allauth stores them in the
+        clear by default), under a key derived from MFA_SECRETS_KEY."""
+        nonce = os.urandom(12)
+        sealed = nonce + _totp_cipher().encrypt(nonce, text.encode(), b"totp")
+        return _TOTP_VERSION + base64.b64encode(sealed).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not encrypted_text.startswith(_TOTP_VERSION):
+            raise ValueError("an MFA secret is not encrypted")
+        sealed = base64.b64decode(encrypted_text[len(_TOTP_VERSION) :])
+        try:
+            return _totp_cipher().decrypt(sealed[:12], sealed[12:], b"totp").decode()
+        except InvalidTag:
+            raise ValueError("an MFA secret does not open with MFA_SECRETS_KEY") from None
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        # Staff must always keep a second factor (issue 5): the last TOTP or security key stays.
+        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+            return True
+        others = (
+            Authenticator.objects.filter(user_id=authenticator.user_id)
+            .exclude(pk=authenticator.pk)
+            .exclude(type=Authenticator.Type.RECOVERY_CODES)
+        )
+        return others.exists()

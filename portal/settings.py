@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RequireStaffMfaMiddleware",
+    "intake.middleware.StaffKeyCookieMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -204,7 +206,13 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
+MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Encrypts staff TOTP secrets at rest (portal.adapters.PortalMFAAdapter). Development derives one.
+MFA_SECRETS_KEY = envsecret("MFA_SECRETS_KEY", required=not DEBUG) or (
+    "development-mfa-key:" + SECRET_KEY
+)
+ACCOUNT_FORMS = {"login": "intake.forms.StaffLoginForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 LOGIN_REDIRECT_URL = "/"
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
@@ -271,7 +279,8 @@ SECURE_CSP = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF],
+    # data: images make no request anywhere; allauth draws the TOTP QR code as one.
+    "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],

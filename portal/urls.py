@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -14,9 +15,16 @@ urlpatterns = i18n_patterns(
     path("intake/", include("intake.urls")),
 )
 
+# The admin's own login would skip allauth, and with it MFA and login rate limits.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns += [
     path("healthz", views.healthz, name="healthz"),
+    # No self-service password reset: a reset would make a new key and lose the staff member's
+    # cases, so only a coordinator does it (issue 5). This path comes before allauth's.
+    path("accounts/password/reset/", views.password_reset_disabled),
     path("accounts/", include("allauth.urls")),
+    path("caseworker/", include("intake.caseworker_urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -118,6 +118,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(status, status=200 if healthy else 503)
 
 
+@require_safe
+def password_reset_disabled(request: HttpRequest) -> HttpResponse:
+    return render(request, "account/password_reset_disabled.html", status=404)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # Django's default page talks of CSRF tokens and cookies; a survivor needs to know what to do.
     return render(request, "403_csrf.html", status=403)

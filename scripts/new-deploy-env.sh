@@ -11,6 +11,7 @@ db_password=$(random 24)
 umask 077
 sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$(random 50)|" \
     -e "s|^RECEIPT_LOOKUP_KEY=.*|RECEIPT_LOOKUP_KEY=$(random 50)|" \
+    -e "s|^MFA_SECRETS_KEY=.*|MFA_SECRETS_KEY=$(random 50)|" \
     -e "s|^ALLOWED_HOSTS=.*|ALLOWED_HOSTS=$host|" \
     -e "s|^CSRF_TRUSTED_ORIGINS=.*|CSRF_TRUSTED_ORIGINS=https://$host|" \
     -e "s|^ADMIN_URL=.*|ADMIN_URL=admin-$(random 12)/|" \

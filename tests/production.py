@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "ADMIN_URL": "staff-admin-7f3c/",
     "EMAIL_HOST": "smtp.example.org",
     "RECEIPT_LOOKUP_KEY": secrets.token_urlsafe(50),
+    "MFA_SECRETS_KEY": secrets.token_urlsafe(50),
 }
 
 

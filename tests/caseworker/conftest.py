@@ -1,0 +1,101 @@
+"""Staff personas: each made through the real invitation, with a key pair and a TOTP device."""
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.test import Client
+
+from intake import actions
+from intake.models import StaffProfile
+
+
+@dataclass
+class Persona:
+    user: Any
+    password: str
+    totp_secret: str | None
+
+    @property
+    def profile(self) -> StaffProfile:
+        return StaffProfile.objects.get(user=self.user)
+
+    def totp_code(self) -> str:
+        assert self.totp_secret
+        counter = next(iter(yield_hotp_counters_from_time()))
+        return format_hotp_value(hotp_value(self.totp_secret, counter))
+
+
+def make_persona(
+    email: str,
+    *,
+    role: str = StaffProfile.Role.CASEWORKER,
+    vetting: str = StaffProfile.Vetting.VETTED,
+    mfa: bool = True,
+    conduct: bool = True,
+    **profile: Any,
+) -> Persona:
+    password = secrets.token_urlsafe(16)
+    user, _ = actions.invite_staff(email=email, role=role, invited_by=None, **profile)
+    actions.accept_invitation(user, password)
+    StaffProfile.objects.filter(user=user).update(
+        vetting=vetting,
+        conduct_accepted_on="2026-11-01" if conduct else None,
+    )
+    secret = None
+    if mfa:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    user.refresh_from_db()
+    return Persona(user, password, secret)
+
+
+def sign_in(client: Client, persona: Persona) -> Client:
+    """The real login: password, then the TOTP code, as a browser would send them."""
+    response = client.post(
+        "/accounts/login/", {"login": persona.user.email, "password": persona.password}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    if persona.totp_secret:
+        assert response["Location"].startswith("/accounts/2fa/authenticate/")
+        response = client.post(response["Location"], {"code": persona.totp_code()})
+        assert response.status_code == 302, response.content.decode()[:2000]
+    return client
+
+
+@pytest.fixture
+def caseworker(db) -> Persona:
+    return make_persona("assigned@example.org", languages=["ar"], specialisms=["sexual_violence"])
+
+
+@pytest.fixture
+def other_caseworker(db) -> Persona:
+    return make_persona("other@example.org", languages=["fa"])
+
+
+@pytest.fixture
+def unvetted_caseworker(db) -> Persona:
+    return make_persona("unvetted@example.org", vetting=StaffProfile.Vetting.PENDING)
+
+
+@pytest.fixture
+def suspended_caseworker(db) -> Persona:
+    return make_persona("suspended@example.org", vetting=StaffProfile.Vetting.SUSPENDED)
+
+
+@pytest.fixture
+def caseworker_without_mfa(db) -> Persona:
+    return make_persona("nomfa@example.org", mfa=False)
+
+
+@pytest.fixture
+def coordinator(db) -> Persona:
+    return make_persona("coordinator@example.org", role=StaffProfile.Role.COORDINATOR)
