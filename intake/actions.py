@@ -397,3 +397,73 @@ def staff_password_changed(request: Any, user: Any, password: str) -> None:
         enrol_staff_key(profile, password)
     if request is not None and getattr(request, "user", None) == user:
         unlock_staff_key(request, profile, password)
+
+
+# --- Vetting -------------------------------------------------------------------------------------
+
+
+class VettingRefused(Exception):
+    """The vetting rules forbid this (the message says which rule, for the coordinator)."""
+
+
+def vet_staff(profile: Any, *, by: Any | None, note: str, months: int = 12) -> None:
+    """Mark a staff member vetted until `months` from today.
+
+    Two-person rule: the coordinator who vets must not be the one who invited, nor the person
+    themselves. `by=None` is an operator at the server (the first coordinator has nobody to vet
+    them); it is audited like any other.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake import audit
+    from intake.models import StaffProfile
+
+    if by is not None:
+        if by.pk == profile.user_id:
+            raise VettingRefused("Nobody can vet themselves.")
+        if by.pk == profile.invited_by_id:
+            raise VettingRefused("A different coordinator than the one who invited must vet.")
+    if not note.strip():
+        raise VettingRefused("Say what was checked.")
+    if not profile.has_key:
+        raise VettingRefused("The invitation has not been accepted yet.")
+    profile.vetting = StaffProfile.Vetting.VETTED
+    profile.vetted_by = by
+    profile.vetting_note = note.strip()
+    profile.vetted_until = timezone.now().date() + timedelta(days=round(months * 30.44))
+    with transaction.atomic():
+        profile.save(update_fields=["vetting", "vetted_by", "vetting_note", "vetted_until"])
+        audit.record("staff.vetted", actor=by, subject=profile.user, detail=f"{months} months")
+
+
+def suspend_staff(profile: Any, *, by: Any | None, reason: str) -> None:
+    """Suspend at once: a suspended staff member opens no case and receives none."""
+    from intake import audit
+    from intake.models import StaffProfile
+
+    with transaction.atomic():
+        profile.vetting = StaffProfile.Vetting.SUSPENDED
+        profile.save(update_fields=["vetting"])
+        audit.record("staff.suspended", actor=by, subject=profile.user, detail=reason[:200])
+
+
+def expire_vetting() -> list[Any]:
+    """Mark every vetting past its date as expired; returns the profiles that changed."""
+    from django.utils import timezone
+
+    from intake import audit
+    from intake.models import StaffProfile
+
+    expired = list(
+        StaffProfile.objects.filter(
+            vetting=StaffProfile.Vetting.VETTED, vetted_until__lt=timezone.now().date()
+        ).select_related("user")
+    )
+    for profile in expired:
+        with transaction.atomic():
+            profile.vetting = StaffProfile.Vetting.EXPIRED
+            profile.save(update_fields=["vetting"])
+            audit.record("staff.vetting_expired", actor=None, subject=profile.user)
+    return expired

@@ -11,17 +11,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake import actions
 from intake.access import staff_profile
-from intake.forms import ConductForm, SetPasswordForm
+from intake.forms import ConductForm, SetPasswordForm, SuspendForm, VetForm
 from intake.models import KeyWrap, StaffProfile
 
 View = Callable[..., HttpResponse]
@@ -94,3 +95,68 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         "can_receive": profile.vetting == StaffProfile.Vetting.VETTED,
     }
     return render(request, "caseworker/queue.html", context)
+
+
+def coordinator_required(view: View) -> View:
+    """A vetted coordinator; everyone else gets a 404, as if the page did not exist."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, profile: StaffProfile, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        if not (
+            profile.role == StaffProfile.Role.COORDINATOR
+            and profile.vetting == StaffProfile.Vetting.VETTED
+        ):
+            raise Http404
+        return view(request, profile, *args, **kwargs)
+
+    return wrapper
+
+
+@never_cache
+@require_GET
+@coordinator_required
+def team(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    members = StaffProfile.objects.select_related("user")
+    # Open cases per staff member: the wraps they hold, counted in one query.
+    loads = dict(
+        KeyWrap.objects.filter(recipient__startswith="caseworker:")
+        .values_list("recipient")
+        .annotate(total=Count("id"))
+    )
+    rows = [(member, loads.get(member.recipient, 0)) for member in members.order_by("user__email")]
+    return render(request, "caseworker/team.html", {"rows": rows, "profile": profile})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@coordinator_required
+def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    form = VetForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.vet_staff(
+                member,
+                by=request.user,
+                note=form.cleaned_data["note"],
+                months=form.cleaned_data["months"],
+            )
+        except actions.VettingRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            return redirect("caseworker:team")
+    return render(request, "caseworker/vet.html", {"form": form, "member": member})
+
+
+@never_cache
+@require_POST
+@coordinator_required
+def suspend(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile, user_id=user_id)
+    form = SuspendForm(request.POST)
+    if form.is_valid() and member.user_id != request.user.pk:
+        actions.suspend_staff(member, by=request.user, reason=form.cleaned_data["reason"])
+    return redirect("caseworker:team")

@@ -326,3 +326,19 @@ class ConductForm(forms.Form):
         label=_("I have read the code of conduct and I will follow it."),
         error_messages={"required": _("You need to accept the code of conduct to continue.")},
     )
+
+
+class VetForm(forms.Form):
+    note = forms.CharField(
+        label=_("What did you check?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: references called, identity confirmed, training completed."),
+    )
+    months = forms.IntegerField(
+        label=_("Vetted for (months)"), min_value=1, max_value=24, initial=12
+    )
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200)

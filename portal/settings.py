@@ -191,6 +191,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 60.0},
+    "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
 }
 
 # --- Authentication (django-allauth; staff only, invite-only) ---------------------------------
