@@ -19,7 +19,7 @@ def three_entries(actor) -> list[AuditEntry]:
     ]
 
 
-def tamper(sql: str, *params: object) -> None:
+def tamper(sql: str, *params: int) -> None:
     """Change the table directly, as someone with full database rights would (switching the
     PostgreSQL triggers off for their session first, as they could)."""
     with connection.cursor() as cursor:

@@ -40,6 +40,7 @@ def test_a_second_coordinator_vets_with_a_note_and_an_expiry(coordinator, db) ->
     profile.refresh_from_db()
     assert profile.vetting == StaffProfile.Vetting.VETTED
     assert profile.vetted_by == second.user
+    assert profile.vetted_until is not None
     assert 360 <= (profile.vetted_until - timezone.now().date()).days <= 370
     entry = AuditEntry.objects.get(action="staff.vetted")
     assert entry.actor == second.user
