@@ -5,13 +5,10 @@ written to var/demo-accounts.json, readable by the current user only, and printe
 """
 
 import json
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -40,8 +37,10 @@ class Command(BaseCommand):
         )
         for account in accounts:
             self.stdout.write(
-                f"    {account['role']:<12} {account['email']}  {account['password']}"
+                f"    {account['role']:<12} {account['email']:<28} password {account['password']}"
+                f"  TOTP secret {account['totp_secret']}"
             )
+        self.stdout.write("  Sign-in needs a TOTP code: add the secret to an authenticator app.")
         self.stdout.write("")
 
     def ensure_service_keys(self) -> None:
@@ -60,24 +59,10 @@ class Command(BaseCommand):
         )
 
     def ensure_demo_accounts(self) -> list[dict[str, str]]:
-        if DEMO_ACCOUNTS_FILE.exists():
-            accounts: list[dict[str, str]] = json.loads(DEMO_ACCOUNTS_FILE.read_text())
-            users = get_user_model().objects
-            if all(users.filter(email=a["email"]).exists() for a in accounts):
-                return accounts
-        accounts = []
-        user_model = get_user_model()
-        for role, email in [("coordinator", "coordinator@demo.invalid")]:
-            password = secrets.token_urlsafe(12)
-            user, _ = user_model.objects.get_or_create(username=email, defaults={"email": email})
-            user.email = email
-            user.is_staff = True
-            user.is_superuser = role == "coordinator"
-            user.set_password(password)
-            user.save()
-            accounts.append({"role": role, "email": email, "password": password})
-        DEMO_ACCOUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(DEMO_ACCOUNTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(accounts, handle, indent=2)
+        """Demo staff (intake's seed_demo), made once per machine with fresh secrets."""
+        if not DEMO_ACCOUNTS_FILE.exists():
+            call_command("seed_demo", json=str(DEMO_ACCOUNTS_FILE), stdout=self.stdout)
+        if not DEMO_ACCOUNTS_FILE.exists():
+            return []
+        accounts: list[dict[str, str]] = json.loads(DEMO_ACCOUNTS_FILE.read_text())
         return accounts
