@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from intake.models import Case, StaffProfile
@@ -165,3 +166,57 @@ def staff_profile(request: HttpRequest) -> StaffProfile | None:
     if not request.user.is_authenticated:
         return None
     return StaffProfile.objects.filter(user=request.user).select_related("user").first()
+
+
+# --- Staff: the one door to a case ------------------------------------------------------------
+
+
+class CaseNotAvailable(Exception):
+    """Not this staff member's case, or they may not open cases now. Views answer 404, the same
+    as for a case that does not exist, so nothing is learned about other cases."""
+
+
+def _may_open_cases(profile: StaffProfile) -> bool:
+    return profile.vetting == StaffProfile.Vetting.VETTED and profile.has_key
+
+
+def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
+    """The cases routed or granted to this staff member (none while not vetted)."""
+    if not _may_open_cases(profile):
+        return Case.objects.none()
+    return Case.objects.filter(wraps__recipient=profile.recipient).distinct()
+
+
+def decrypt_case_for_staff(
+    request: HttpRequest, profile: StaffProfile, public_id: str, *, action: str
+) -> tuple[Case, bytes]:
+    """Open a case for the signed-in staff member and write the audit entry for it.
+
+    Only a vetted staff member with a key opens a case, only one wrapped to them, and only with
+    the private key unlocked in this login. Every opening is in the audit log as `action`.
+    """
+    from intake import audit, crypto
+    from intake.models import KeyWrap
+
+    if not _may_open_cases(profile):
+        raise CaseNotAvailable
+    wrap = (
+        KeyWrap.objects.filter(case__public_id=public_id, recipient=profile.recipient)
+        .select_related("case")
+        .first()
+    )
+    if wrap is None:
+        raise CaseNotAvailable
+    try:
+        private = staff_private_key(request)
+        case_key = crypto.unwrap_case_key(
+            bytes(wrap.wrapped),
+            private,
+            case_id=wrap.case.case_id,
+            recipient=profile.recipient,
+            key_id=wrap.key_id,
+        )
+    except (StaffKeyLocked, crypto.DecryptionError):
+        raise CaseNotAvailable from None
+    audit.record(action, actor=profile.user, case=wrap.case)
+    return wrap.case, case_key

@@ -467,3 +467,111 @@ def expire_vetting() -> list[Any]:
             profile.save(update_fields=["vetting"])
             audit.record("staff.vetting_expired", actor=None, subject=profile.user)
     return expired
+
+
+# --- Caseworker actions on a case --------------------------------------------------------------
+
+
+def grant_case(case: Case, case_key: bytes, profile: Any, *, by: Any | None, action: str) -> None:
+    """Wrap the case key for a staff member (routing, hand-over or a coordinator's grant)."""
+    from intake import audit
+
+    with transaction.atomic():
+        KeyWrap.objects.update_or_create(
+            case=case,
+            recipient=profile.recipient,
+            defaults={
+                "key_id": profile.key_id,
+                "wrapped": crypto.wrap_case_key(
+                    case_key,
+                    bytes(profile.public_key),
+                    case_id=case.case_id,
+                    recipient=profile.recipient,
+                    key_id=profile.key_id,
+                ),
+            },
+        )
+        audit.record(action, actor=by, case=case, subject=profile.user)
+
+
+def acknowledge_case(case: Case, profile: Any) -> None:
+    """The caseworker has taken the case: the survivor sees it is with someone, and the routing
+    wrap is deleted (only the worker could use it, and it is not needed any more)."""
+    from intake import audit
+
+    with transaction.atomic():
+        if case.status == Case.Status.RECEIVED:
+            case.status = Case.Status.ACKNOWLEDGED
+            case.updated_hour = current_hour()
+            case.save(update_fields=["status", "updated_hour"])
+        KeyWrap.objects.filter(case=case, recipient=RecipientKey.Purpose.ROUTING).delete()
+        audit.record("case.acknowledged", actor=profile.user, case=case)
+
+
+# Reasons are codes from a fixed list (their wording is in intake.forms.StatusForm), so the audit
+# log never holds free text about a case.
+STATUS_REASONS = frozenset(
+    {"in_progress", "referred", "closed_done", "closed_no_contact", "closed_survivor_asked"}
+)
+
+
+def change_status(case: Case, profile: Any, status: str, reason: str) -> None:
+    from intake import audit
+
+    if reason not in STATUS_REASONS:
+        raise ValueError(f"unknown reason {reason!r}")
+    with transaction.atomic():
+        case.status = status
+        case.updated_hour = current_hour()
+        case.save(update_fields=["status", "updated_hour"])
+        audit.record("case.status", actor=profile.user, case=case, detail=f"{status}: {reason}")
+
+
+def reply_to_survivor(case: Case, case_key: bytes, profile: Any, text: str) -> Message:
+    from intake import audit
+
+    with transaction.atomic():
+        message = send_message_to_survivor(case, case_key, text)
+        audit.record("case.message_sent", actor=profile.user, case=case)
+    return message
+
+
+@dataclass(frozen=True)
+class CaseworkerView:
+    """A case as its caseworker sees it, decrypted in memory for one page."""
+
+    answers: dict[str, Any]
+    contact: dict[str, str] | None
+    messages: list[dict[str, Any]]
+    additions: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+
+
+def read_case_for_caseworker(case: Case, case_key: bytes) -> CaseworkerView:
+    survivor = read_case_for_survivor(case, case_key)
+    attachments = [
+        {**metadata, "public_id": attachment.public_id}
+        for metadata, attachment in zip(survivor.attachments, case.attachments.all(), strict=True)
+    ]
+    return CaseworkerView(
+        answers=survivor.answers,
+        contact=survivor.contact,
+        messages=survivor.messages,
+        additions=survivor.additions,
+        attachments=attachments,
+    )
+
+
+def open_attachment(case: Case, case_key: bytes, public_id: str) -> tuple[dict[str, Any], Any]:
+    """The metadata and a generator of decrypted chunks of one attachment (streamed, so a 20 MB
+    file is never whole in memory)."""
+    from intake.uploads import attachment_path, read_sealed_chunks
+
+    attachment = Attachment.objects.get(case=case, public_id=public_id)
+    metadata = open_json(
+        case_key, case.case_id, f"{attachment.item}/metadata", bytes(attachment.sealed_metadata)
+    )
+    chunks = read_sealed_chunks(attachment_path(attachment.public_id))
+    return metadata, crypto.open_chunks(
+        case_key, case_id=case.case_id, item=attachment.item, sealed_chunks=chunks
+    )

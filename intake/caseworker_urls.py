@@ -7,6 +7,15 @@ app_name = "caseworker"
 urlpatterns = [
     path("", caseworker_views.queue, name="queue"),
     path("conduct/", caseworker_views.conduct, name="conduct"),
+    path("cases/<uuid:public_id>/", caseworker_views.case_page, name="case"),
+    path("cases/<uuid:public_id>/acknowledge/", caseworker_views.acknowledge, name="acknowledge"),
+    path("cases/<uuid:public_id>/reply/", caseworker_views.reply, name="reply"),
+    path("cases/<uuid:public_id>/status/", caseworker_views.change_status, name="status"),
+    path(
+        "cases/<uuid:public_id>/files/<uuid:file_id>/",
+        caseworker_views.download,
+        name="download",
+    ),
     path("team/", caseworker_views.team, name="team"),
     path("team/<int:user_id>/vet/", caseworker_views.vet, name="vet"),
     path("team/<int:user_id>/suspend/", caseworker_views.suspend, name="suspend"),

@@ -4,6 +4,7 @@ Every page needs a signed-in staff member; portal.middleware.RequireStaffMfaMidd
 sent anyone without a second factor to set one up.
 """
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -12,20 +13,30 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake import actions
-from intake.access import staff_profile
-from intake.forms import ConductForm, SetPasswordForm, SuspendForm, VetForm
-from intake.models import KeyWrap, StaffProfile
+from intake.access import CaseNotAvailable, cases_for_staff, decrypt_case_for_staff, staff_profile
+from intake.forms import (
+    ConductForm,
+    ReplyForm,
+    SetPasswordForm,
+    StatusForm,
+    SuspendForm,
+    VetForm,
+    answer_rows,
+)
+from intake.models import Attachment, Case, KeyWrap, StaffProfile
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View) -> View:
@@ -33,7 +44,7 @@ def staff_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         profile = staff_profile(request)
         if profile is None:
             raise Http404
@@ -83,11 +94,8 @@ def conduct(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    granted = KeyWrap.objects.filter(recipient=profile.recipient).select_related("case")
-    cases = sorted(
-        (wrap.case for wrap in granted),
-        key=lambda case: (not case.urgent, case.created_hour),
-    )
+    # Urgent first, then oldest first; nothing decrypted for the list.
+    cases = list(cases_for_staff(profile).order_by("-urgent", "created_hour"))
     context = {
         "profile": profile,
         "cases": cases,
@@ -104,7 +112,7 @@ def coordinator_required(view: View) -> View:
     @wraps(view)
     def wrapper(
         request: HttpRequest, profile: StaffProfile, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         if not (
             profile.role == StaffProfile.Role.COORDINATOR
             and profile.vetting == StaffProfile.Vetting.VETTED
@@ -160,3 +168,96 @@ def suspend(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRe
     if form.is_valid() and member.user_id != request.user.pk:
         actions.suspend_staff(member, by=request.user, reason=form.cleaned_data["reason"])
     return redirect("caseworker:team")
+
+
+def _case_or_404(
+    request: HttpRequest, profile: StaffProfile, public_id: str, action: str
+) -> tuple[Case, bytes]:
+    try:
+        return decrypt_case_for_staff(request, profile, public_id, action=action)
+    except CaseNotAvailable:
+        raise Http404 from None
+
+
+def _render_case(
+    request: HttpRequest,
+    profile: StaffProfile,
+    case: Case,
+    case_key: bytes,
+    *,
+    reply_form: ReplyForm | None = None,
+    status_form: StatusForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    view = actions.read_case_for_caseworker(case, case_key)
+    context = {
+        "case": case,
+        "view": view,
+        "rows": answer_rows(view.answers),
+        "reply_form": reply_form or ReplyForm(),
+        "status_form": status_form or StatusForm(),
+    }
+    return render(request, "caseworker/case.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@staff_required
+def case_page(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.viewed")
+    return _render_case(request, profile, case, case_key)
+
+
+@never_cache
+@require_POST
+@staff_required
+def acknowledge(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, _ = _case_or_404(request, profile, public_id, "case.opened_to_acknowledge")
+    actions.acknowledge_case(case, profile)
+    return redirect("caseworker:case", public_id=public_id)
+
+
+@never_cache
+@require_POST
+@staff_required
+def reply(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_reply")
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, profile, case, case_key, reply_form=form, status=400)
+    actions.reply_to_survivor(case, case_key, profile, form.cleaned_data["text"])
+    return redirect("caseworker:case", public_id=public_id)
+
+
+@never_cache
+@require_POST
+@staff_required
+def change_status(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_change_status")
+    form = StatusForm(request.POST)
+    if form.is_valid() and form.cleaned_data["status"] == Case.Status.REFERRED:
+        consent = actions.open_json(case_key, case.case_id, "answers", bytes(case.answers))
+        if not consent["consent"].get("referral"):
+            form.add_error(None, _("The survivor has not agreed to a referral."))
+    if not form.is_valid():
+        return _render_case(request, profile, case, case_key, status_form=form, status=400)
+    actions.change_status(case, profile, form.cleaned_data["status"], form.cleaned_data["reason"])
+    return redirect("caseworker:case", public_id=public_id)
+
+
+@never_cache
+@require_GET
+@staff_required
+def download(
+    request: HttpRequest, profile: StaffProfile, public_id: str, file_id: str
+) -> StreamingHttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.file_downloaded")
+    try:
+        metadata, chunks = actions.open_attachment(case, case_key, file_id)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+    response = StreamingHttpResponse(chunks, content_type=metadata["content_type"])
+    name = re.sub(r"[^\w.\- ]", "_", metadata["name"])[:100] or "attachment"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Length"] = str(metadata["size"])
+    return response

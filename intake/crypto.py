@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -196,16 +196,27 @@ def seal_chunks(
 
 
 def open_chunks(
-    case_key: bytes, *, case_id: str, item: str, sealed_chunks: list[bytes]
+    case_key: bytes, *, case_id: str, item: str, sealed_chunks: Iterable[bytes]
 ) -> Iterator[bytes]:
-    """Decrypt chunks in order, checking that the last one is marked last."""
-    if not sealed_chunks:
+    """Decrypt chunks in order as they are read, checking that the last one is marked last.
+
+    It looks one chunk ahead to know which is last, so at most two chunks are in memory.
+    """
+    chunks = iter(sealed_chunks)
+    current = next(chunks, None)
+    if current is None:
         raise DecryptionError("an attachment has at least one chunk")
-    for index, sealed in enumerate(sealed_chunks):
-        last = index == len(sealed_chunks) - 1
+    index = 0
+    while current is not None:
+        following = next(chunks, None)
         yield open_sealed(
-            case_key, case_id=case_id, item=chunk_item(item, index, last=last), sealed=sealed
+            case_key,
+            case_id=case_id,
+            item=chunk_item(item, index, last=following is None),
+            sealed=current,
         )
+        current = following
+        index += 1
 
 
 # --- Wrapping the case key ----------------------------------------------------------------------

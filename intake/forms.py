@@ -342,3 +342,70 @@ class VetForm(forms.Form):
 
 class SuspendForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """Sealed answers as (label, readable value) rows for a caseworker, choices by their label."""
+    fields = AccountForm.base_fields
+    ages = dict(AGE_GROUPS)
+
+    def label_of(name: str, value: Any) -> str:
+        choices = dict(getattr(fields[name], "choices", []))
+        if isinstance(value, list):
+            return ", ".join(str(choices.get(v, v)) for v in value)
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        return str(choices.get(value, value))
+
+    rows = [(str(_("Age group")), str(ages.get(answers.get("age_group", ""), "")))]
+    when = answers.get("when") or {}
+    moment = "/".join(str(when[k]) for k in ("month", "year") if when.get(k))
+    if when.get("ongoing"):
+        moment = f"{moment} ({_('It is still happening')})".strip()
+    if moment:
+        rows.append((str(_("When did it happen?")), moment))
+    for name in (
+        "in_danger", "country", "region", "harms", "others_targeted", "wants",
+        "preferred_language", "caseworker_gender", "lgbtqi_support",
+    ):  # fmt: skip
+        value = answers.get(name)
+        if value in (None, "", [], False):
+            continue
+        rows.append((str(fields[name].label), label_of(name, value)))
+    return rows
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Message to the survivor"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "The survivor reads it with their receipt code. Never include names of places or "
+            "people they did not give you."
+        ),
+    )
+
+
+class StatusForm(forms.Form):
+    STATUS_CHOICES = [
+        ("in_progress", _("In progress")),
+        ("referred", _("Referred")),
+        ("closed", _("Closed")),
+    ]
+    REASON_CHOICES = [
+        ("in_progress", _("Working on the survivor's requests")),
+        ("referred", _("Referred with the survivor's consent")),
+        ("closed_done", _("The survivor's requests are met")),
+        ("closed_no_contact", _("No safe way to continue")),
+        ("closed_survivor_asked", _("The survivor asked to close")),
+    ]
+    status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
+    reason = forms.ChoiceField(label=_("Reason"), choices=REASON_CHOICES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        status, reason = data.get("status"), data.get("reason")
+        if status and reason and not reason.startswith(status):
+            self.add_error("reason", _("This reason does not go with that status."))
+        return data

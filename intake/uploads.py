@@ -15,6 +15,7 @@ typed.
 import hashlib
 import struct
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,13 +97,12 @@ def write_sealed_chunk(handle: Any, sealed: bytes) -> None:
     handle.write(sealed)
 
 
-def read_sealed_chunks(path: Path) -> list[bytes]:
-    chunks = []
+def read_sealed_chunks(path: Path) -> Iterator[bytes]:
+    """The sealed chunks of a file, one at a time."""
     with path.open("rb") as handle:
         while header := handle.read(4):
             (length,) = struct.unpack(">I", header)
-            chunks.append(handle.read(length))
-    return chunks
+            yield handle.read(length)
 
 
 @dataclass

@@ -92,6 +92,43 @@ def console_output() -> Iterator[io.StringIO]:
         handler.setStream(stream)
 
 
+@dataclass
+class ServiceKeys:
+    routing: Path
+    coordinators: Path
+
+
+@pytest.fixture
+def service_keys(db: None, tmp_path: Path) -> ServiceKeys:
+    """The routing and coordinators key pairs, made by `manage.py init_keys` for this test."""
+    from django.core.management import call_command
+
+    keys = ServiceKeys(tmp_path / "routing.key", tmp_path / "coordinators.key")
+    call_command(
+        "init_keys",
+        routing_key_file=str(keys.routing),
+        coordinators_key_file=str(keys.coordinators),
+        stdout=io.StringIO(),
+    )
+    return keys
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limits(settings: Any) -> None:
+    # Rate limits are tested on their own (test_rate_limits.py); elsewhere they stay out of the way.
+    settings.INTAKE_SUBMISSION_LIMIT = (1000, 3600)
+    settings.INTAKE_SUBMISSION_CEILING = (100000, 3600)
+    settings.INTAKE_RECEIPT_LIMIT = (1000, 900)
+    settings.INTAKE_RECEIPT_CEILING = (100000, 900)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Encrypted attachments go to a folder of each test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
 # --- A real Celery worker ---------------------------------------------------------------------
 
 

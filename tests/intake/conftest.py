@@ -3,11 +3,8 @@
 import io
 import re
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 CONSENT = {
@@ -15,39 +12,6 @@ CONSENT = {
     "consent-consent_caseworker": "on",
     "consent-age_group": "adult",
 }
-
-
-@dataclass
-class ServiceKeys:
-    routing: Path
-    coordinators: Path
-
-
-@pytest.fixture
-def service_keys(db, tmp_path: Path) -> ServiceKeys:
-    keys = ServiceKeys(tmp_path / "routing.key", tmp_path / "coordinators.key")
-    call_command(
-        "init_keys",
-        routing_key_file=str(keys.routing),
-        coordinators_key_file=str(keys.coordinators),
-        stdout=io.StringIO(),
-    )
-    return keys
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def generous_rate_limits(settings) -> None:
-    # Rate limits are tested on their own (test_rate_limits.py); elsewhere they stay out of the way.
-    settings.INTAKE_SUBMISSION_LIMIT = (1000, 3600)
-    settings.INTAKE_SUBMISSION_CEILING = (100000, 3600)
-    settings.INTAKE_RECEIPT_LIMIT = (1000, 900)
-    settings.INTAKE_RECEIPT_CEILING = (100000, 900)
 
 
 @pytest.fixture

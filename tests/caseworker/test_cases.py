@@ -1,0 +1,208 @@
+"""The case page and its actions: only the assigned, vetted caseworker, always audited."""
+
+import hashlib
+
+import pytest
+from django.test import Client
+
+from intake import actions, crypto
+from intake.management.commands.init_keys import read_private_key
+from intake.models import AuditEntry, Case, KeyWrap, StaffProfile
+from tests.caseworker.conftest import sign_in
+from tests.intake.conftest import PDF, account_data, send, upload
+
+pytestmark = pytest.mark.django_db
+
+NARRATIVE = 'They came at night. <script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def route_to(case: Case, service_keys, profile: StaffProfile) -> bytes:
+    """What the routing worker does: open the routing wrap, wrap the key for the caseworker."""
+    wrap = KeyWrap.objects.get(case=case, recipient="routing")
+    case_key = crypto.unwrap_case_key(
+        bytes(wrap.wrapped),
+        read_private_key(service_keys.routing),
+        case_id=case.case_id,
+        recipient="routing",
+        key_id=wrap.key_id,
+    )
+    actions.grant_case(case, case_key, profile, by=None, action="case.routed")
+    return case_key
+
+
+@pytest.fixture
+def submitted(service_keys, caseworker):
+    survivor = Client()
+    _, receipt = send(
+        survivor,
+        account_data(narrative=NARRATIVE, harms=["threats"]),
+        files=[upload("evidence.pdf", PDF)],
+    )
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    return case, receipt, survivor
+
+
+def request_(client: Client, method: str, url: str, data: dict):
+    return getattr(client, method)(url, data)
+
+
+def urls(case: Case) -> list[tuple[str, str, dict]]:
+    file_id = case.attachments.get().public_id
+    base = f"/caseworker/cases/{case.public_id}/"
+    return [
+        ("get", base, {}),
+        ("post", base + "acknowledge/", {}),
+        ("post", base + "reply/", {"text": "hello"}),
+        ("post", base + "status/", {"status": "in_progress", "reason": "in_progress"}),
+        ("get", base + f"files/{file_id}/", {}),
+    ]
+
+
+def test_the_assigned_caseworker_can_use_every_case_url(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    for method, url, data in urls(case):
+        response = request_(client, method, url, data)
+        assert response.status_code in (200, 302), (url, response.status_code)
+
+
+@pytest.mark.parametrize("persona", ["other_caseworker", "unvetted_caseworker", "coordinator"])
+def test_anyone_else_gets_a_404(submitted, persona, request: pytest.FixtureRequest) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), request.getfixturevalue(persona))
+    for method, url, data in urls(case):
+        assert request_(client, method, url, data).status_code == 404, url
+
+
+def test_a_suspended_caseworker_loses_access_at_once(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 200
+    actions.suspend_staff(caseworker.profile, by=None, reason="test")
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
+    assert str(case.public_id) not in client.get("/caseworker/").content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(submitted) -> None:
+    case, _, _ = submitted
+    for method, url, data in urls(case):
+        response = request_(Client(), method, url, data)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_staff_without_mfa_are_sent_to_set_it_up(submitted, caseworker_without_mfa) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker_without_mfa)
+    for method, url, data in urls(case):
+        assert request_(client, method, url, data)["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_wrong_methods_are_refused(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    base = f"/caseworker/cases/{case.public_id}/"
+    assert client.post(base).status_code == 405
+    assert client.get(base + "acknowledge/").status_code == 405
+    assert client.get(base + "reply/").status_code == 405
+    assert client.delete(base).status_code == 405
+
+
+def test_a_login_without_the_key_cookie_opens_nothing(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    del client.cookies["staff_unlock"]
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
+
+
+def test_the_account_is_shown_as_text_never_as_html(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    page = (
+        sign_in(Client(), caseworker).get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    )
+    assert "They came at night." in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;" in page
+    assert "Threats" in page
+
+
+def test_the_queue_lists_the_case_without_its_content(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    page = sign_in(Client(), caseworker).get("/caseworker/").content.decode()
+    assert f"/caseworker/cases/{case.public_id}/" in page
+    assert "They came at night" not in page
+
+
+def test_acknowledging_tells_the_survivor_and_drops_the_routing_wrap(submitted, caseworker) -> None:
+    case, receipt, survivor = submitted
+    client = sign_in(Client(), caseworker)
+    client.post(f"/caseworker/cases/{case.public_id}/acknowledge/")
+    assert not KeyWrap.objects.filter(case=case, recipient="routing").exists()
+    survivor.post("/en/intake/return/", {"receipt": receipt})
+    assert "status-acknowledged" in survivor.get("/en/intake/my-account/").content.decode()
+
+
+def test_a_reply_reaches_the_survivor(submitted, caseworker) -> None:
+    case, receipt, survivor = submitted
+    client = sign_in(Client(), caseworker)
+    client.post(f"/caseworker/cases/{case.public_id}/reply/", {"text": "We are here for you."})
+    survivor.post("/en/intake/return/", {"receipt": receipt})
+    assert "We are here for you." in survivor.get("/en/intake/my-account/").content.decode()
+
+
+def test_a_download_is_the_original_file(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    response = client.get(
+        f"/caseworker/cases/{case.public_id}/files/{case.attachments.get().public_id}/"
+    )
+    body = response.getvalue()
+    assert body == PDF
+    assert response["Content-Disposition"] == 'attachment; filename="evidence.pdf"'
+    page = client.get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    assert hashlib.sha256(PDF).hexdigest()[:16] in page
+
+
+def test_every_access_is_audited(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    for method, url, data in urls(case):
+        request_(client, method, url, data)
+    actions_logged = list(
+        AuditEntry.objects.filter(case_ref=str(case.public_id)).values_list("action", flat=True)
+    )
+    for action in (
+        "case.routed",
+        "case.viewed",
+        "case.acknowledged",
+        "case.message_sent",
+        "case.status",
+        "case.file_downloaded",
+    ):
+        assert action in actions_logged, action
+    assert all(entry.actor_id in (None, caseworker.user.pk) for entry in AuditEntry.objects.all())
+
+
+def test_status_reasons_come_from_a_fixed_list(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    client = sign_in(Client(), caseworker)
+    mismatched = client.post(
+        f"/caseworker/cases/{case.public_id}/status/", {"status": "closed", "reason": "in_progress"}
+    )
+    assert "This reason does not go with that status." in mismatched.content.decode()
+    referred = client.post(
+        f"/caseworker/cases/{case.public_id}/status/", {"status": "referred", "reason": "referred"}
+    )
+    assert "The survivor has not agreed to a referral." in referred.content.decode()
+    bad = client.post(
+        f"/caseworker/cases/{case.public_id}/status/", {"status": "closed", "reason": "free text"}
+    )
+    assert bad.status_code == 400
+    client.post(
+        f"/caseworker/cases/{case.public_id}/status/", {"status": "closed", "reason": "closed_done"}
+    )
+    case.refresh_from_db()
+    assert case.status == "closed"
+    assert AuditEntry.objects.filter(action="case.status", detail="closed: closed_done").exists()
