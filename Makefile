@@ -64,7 +64,7 @@ run: install var/dev-secret-key
 .PHONY: worker
 worker: install var/dev-secret-key
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (and DATABASE_URL); without them make run runs tasks in-process"; exit 1; }
-	$(DEV_ENV) $(BIN)/celery -A portal worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
+	$(DEV_ENV) $(BIN)/celery -A portal worker --beat -Q portal-urgent,portal --loglevel=INFO --schedule=var/celerybeat-schedule
 
 .PHONY: lint
 lint: $(VENV)/.installed

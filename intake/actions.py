@@ -9,6 +9,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -155,7 +156,15 @@ def submit_account(
             )
         _save_attachments(case, case_key, uploads)
         RoutingJob.objects.create(case=case, urgent=urgent)
+        # Only the case's primary key goes to the broker, and only once the case is committed.
+        transaction.on_commit(partial(_enqueue_routing, case.pk, urgent))
     return Submitted(case=case, receipt=receipt)
+
+
+def _enqueue_routing(case_pk: int, urgent: bool) -> None:
+    from intake.tasks import enqueue_routing
+
+    enqueue_routing(case_pk, urgent)
 
 
 # A salt for the decoy key derivation below; any fixed value works.
@@ -436,6 +445,17 @@ def vet_staff(profile: Any, *, by: Any | None, note: str, months: int = 12) -> N
     with transaction.atomic():
         profile.save(update_fields=["vetting", "vetted_by", "vetting_note", "vetted_until"])
         audit.record("staff.vetted", actor=by, subject=profile.user, detail=f"{months} months")
+        # Accounts waiting for a suitable caseworker may now have one.
+        transaction.on_commit(_retry_waiting)
+
+
+def _retry_waiting() -> None:
+    from intake.tasks import retry_waiting
+
+    try:
+        retry_waiting.delay()
+    except Exception:  # the broker is down: the periodic retry will do it
+        logger.warning("waiting accounts not re-routed now; the periodic retry will")
 
 
 def suspend_staff(profile: Any, *, by: Any | None, reason: str) -> None:

@@ -182,15 +182,23 @@ class RoutingJob(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "pending"
         CLAIMED = "claimed", "claimed"
+        # No eligible caseworker: in the coordinators' queue until one becomes available.
+        WAITING = "waiting", "waiting"
         DONE = "done", "done"
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="routing_job")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     urgent = models.BooleanField(default=False)
-    # Exact times here are about the job, for the sweeper; they are cleared once routed.
+    # Exact times here are about the job, for the sweeper (minutes matter); once the case is
+    # routed they are rounded to the hour (intake.routing.route_case).
     available_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True)
+    assigned_to = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Why this caseworker, in words about the match only (never about the account's content).
+    reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "available_at"])]
@@ -263,6 +271,9 @@ class StaffProfile(models.Model):
     sealed_private_key = models.BinaryField(null=True)
     key_salt = models.BinaryField(null=True)
     key_version = models.PositiveIntegerField(default=0)
+    # For round-robin among equally suitable caseworkers: whoever was chosen least often goes
+    # first (a count, not a time: no time is kept of when cases arrive).
+    routed_count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.user.email}"

@@ -189,8 +189,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep Django's logging configuration (which strips client addresses) in the worker too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+# Workers read the urgent queue first (`-Q portal-urgent,portal`, checked in that order).
+# CELERY_QUEUE renames both, to run several deployments (or test runs) on one Redis.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "portal")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority", "visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 60.0},
+    "sweep-routing": {"task": "intake.tasks.sweep_routing", "schedule": 60.0},
+    "retry-waiting": {"task": "intake.tasks.retry_waiting", "schedule": 300.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
 }
 

@@ -99,7 +99,7 @@ class ServiceKeys:
 
 
 @pytest.fixture
-def service_keys(db: None, tmp_path: Path) -> ServiceKeys:
+def service_keys(db: None, tmp_path: Path, settings: Any) -> ServiceKeys:
     """The routing and coordinators key pairs, made by `manage.py init_keys` for this test."""
     from django.core.management import call_command
 
@@ -110,6 +110,9 @@ def service_keys(db: None, tmp_path: Path) -> ServiceKeys:
         coordinators_key_file=str(keys.coordinators),
         stdout=io.StringIO(),
     )
+    # Where tasks run in-process (no Redis), this process routes, so it needs the key file;
+    # worker processes get it through child_environment().
+    settings.ROUTING_KEY_FILE = str(keys.routing)
     return keys
 
 
@@ -172,19 +175,26 @@ class CeleryWorker:
                 self.process.wait()
 
 
-def start_celery_worker(queue: str, log_dir: Path, *, concurrency: int = 2) -> CeleryWorker:
+def start_celery_worker(
+    queue: str, log_dir: Path, *, concurrency: int = 2, routing_key_file: Path | None = None
+) -> CeleryWorker:
     from portal.celery import app
 
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log_path = log_dir / f"worker-{name.split('@')[0]}.log"
     command = [
         sys.executable, "-m", "celery", "-A", "portal", "worker",
-        "--loglevel=INFO", f"--concurrency={concurrency}", "-Q", queue, "-n", name,
+        "--loglevel=INFO", f"--concurrency={concurrency}", "-n", name,
+        "-Q", f"{queue}-urgent,{queue}",
         "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=child_environment(), stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=PROJECT_ROOT,
+            env=child_environment(ROUTING_KEY_FILE=str(routing_key_file or ""), CELERY_QUEUE=queue),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     worker = CeleryWorker(process, log_path, queue, name)
     hostname = name.replace("%h", socket.gethostname())
@@ -210,14 +220,32 @@ def celery_queue() -> str:
 
 
 @pytest.fixture(scope="session")
+def worker_routing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test workers read the routing private key (they read it for every task)."""
+    return tmp_path_factory.mktemp("worker-keys") / "routing.key"
+
+
+@pytest.fixture(scope="session")
 def celery_worker(
-    django_db_setup: None, celery_queue: str, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None,
+    celery_queue: str,
+    worker_routing_key_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[CeleryWorker]:
     if _missing_services():
         pytest.skip(_missing_services())
-    worker = start_celery_worker(celery_queue, tmp_path_factory.mktemp("celery"))
+    worker = start_celery_worker(
+        celery_queue, tmp_path_factory.mktemp("celery"), routing_key_file=worker_routing_key_file
+    )
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def worker_keys(service_keys: ServiceKeys, worker_routing_key_file: Path) -> ServiceKeys:
+    """This test's service keys, with the routing key where the test workers look for it."""
+    worker_routing_key_file.write_bytes(service_keys.routing.read_bytes())
+    return service_keys
 
 
 # --- Chromium through Playwright -------------------------------------------------------------

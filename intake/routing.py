@@ -1,0 +1,195 @@
+"""Routing: which vetted caseworker receives a case (DESIGN.md, "Routing").
+
+Runs in the Celery worker, the only process that holds the routing private key. For one case it
+opens the routing wrap, reads the sealed routing hints, chooses a caseworker, wraps the case key
+for them, and stores nothing else: the reason it records is about the match, never the content.
+
+Matching: hard constraints first (language, the survivor's caseworker-gender preference, and the
+specialisms the case needs: children, LGBTQI+), then preferences (region, needs that match a
+specialism), then the lowest open-cases/capacity ratio; ties go to whoever was chosen least often
+(round-robin). Capacity is never exceeded: candidates are locked while one case is placed.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from intake import actions, crypto
+from intake.models import Case, KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
+
+logger = logging.getLogger(__name__)
+
+# Specialisms a case must have (hard); any other need only makes a caseworker preferable.
+REQUIRED_SPECIALISMS = {"children", "lgbtqi"}
+# A claimed job whose worker died is offered again after this long (longer than the task limit).
+CLAIM_EXPIRES_AFTER = timedelta(minutes=5)
+# A pending job nobody claimed (the broker was down when it was sent) is sent again after this.
+UNCLAIMED_AFTER = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Choice:
+    profile: StaffProfile
+    reason: str
+
+
+def routing_private_key() -> bytes:
+    path = settings.ROUTING_KEY_FILE
+    if not path:
+        raise RuntimeError("ROUTING_KEY_FILE is not set: only the worker can route cases")
+    return Path(path).read_bytes()
+
+
+def eligible_caseworkers() -> "QuerySet[StaffProfile]":
+    """Vetted, available caseworkers with a key and a second factor."""
+    with_mfa = Authenticator.objects.exclude(type=Authenticator.Type.RECOVERY_CODES).values(
+        "user_id"
+    )
+    return StaffProfile.objects.filter(
+        role=StaffProfile.Role.CASEWORKER,
+        vetting=StaffProfile.Vetting.VETTED,
+        available=True,
+        public_key__isnull=False,
+        user__in=with_mfa,
+    ).select_related("user")
+
+
+def open_load(profile: StaffProfile) -> int:
+    return (
+        KeyWrap.objects.filter(recipient=profile.recipient)
+        .exclude(case__status__in=[Case.Status.CLOSED, Case.Status.WITHDRAWN])
+        .count()
+    )
+
+
+def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice | None:
+    """The best caseworker for these routing hints, among (profile, open cases) candidates."""
+    language = hints.get("language") or ""
+    gender = hints.get("caseworker_gender") or "any"
+    required = set(hints.get("specialisms") or []) & REQUIRED_SPECIALISMS
+    wanted = set(hints.get("specialisms") or []) | set(hints.get("needs") or [])
+    region = (hints.get("region") or "").strip().casefold()
+
+    suitable = []
+    for profile, load in candidates:
+        if load >= profile.capacity:
+            continue
+        if language and language != "other" and language not in profile.languages:
+            continue
+        if gender != "any" and profile.gender != gender:
+            continue
+        if not required <= set(profile.specialisms):
+            continue
+        region_match = bool(region) and region in {r.casefold() for r in profile.regions}
+        needs_met = len(wanted & set(profile.specialisms))
+        suitable.append((profile, load, region_match, needs_met))
+    if not suitable:
+        return None
+    best = min(
+        suitable,
+        key=lambda s: (
+            not s[2],  # a region match first
+            -s[3],  # then more needs met
+            s[1] / max(s[0].capacity, 1),  # then the lightest load
+            s[0].routed_count,  # then round-robin
+            s[0].user_id,
+        ),
+    )
+    profile, load, region_match, needs_met = best
+    parts = [f"language {language or 'any'}"]
+    if gender != "any":
+        parts.append(f"caseworker gender {gender}")
+    if required:
+        parts.append("specialisms " + ", ".join(sorted(required)))
+    if region_match:
+        parts.append("same region")
+    parts.append(f"{needs_met} needs matched, load {load}/{profile.capacity}")
+    return Choice(profile, "; ".join(parts))
+
+
+def claim(case_pk: int) -> RoutingJob | None:
+    """Take the job for this case, once: a conditional update, so two deliveries of the same
+    message, or two workers, cannot both route it."""
+    claimed = RoutingJob.objects.filter(
+        case_id=case_pk, state__in=[RoutingJob.State.PENDING, RoutingJob.State.WAITING]
+    ).update(state=RoutingJob.State.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return RoutingJob.objects.select_related("case").get(case_id=case_pk)
+
+
+def route_case(case_pk: int) -> str:
+    """Route one case; returns what happened ("routed", "waiting", "not-claimed")."""
+    job = claim(case_pk)
+    if job is None:
+        return "not-claimed"
+    case = job.case
+    try:
+        wrap = KeyWrap.objects.get(case=case, recipient=RecipientKey.Purpose.ROUTING)
+        case_key = crypto.unwrap_case_key(
+            bytes(wrap.wrapped),
+            routing_private_key(),
+            case_id=case.case_id,
+            recipient=RecipientKey.Purpose.ROUTING,
+            key_id=wrap.key_id,
+        )
+        hints = actions.open_json(
+            case_key, case.case_id, "routing-hints", bytes(case.routing_hints)
+        )
+    except Exception:
+        # Leave the claim to expire: the sweeper offers it again, and the operator sees this.
+        logger.exception("case %s could not be opened for routing", case.pk)
+        raise
+    with transaction.atomic():
+        # Lock every eligible caseworker's row while one case is placed, so concurrent routing
+        # can never push anyone over capacity.
+        profiles = list(eligible_caseworkers().select_for_update(of=("self",)).order_by("user_id"))
+        candidates = [(profile, open_load(profile)) for profile in profiles]
+        choice = choose(hints, candidates)
+        if choice is None:
+            RoutingJob.objects.filter(pk=job.pk).update(
+                state=RoutingJob.State.WAITING, reason="no eligible caseworker"
+            )
+            outcome = "waiting"
+        else:
+            actions.grant_case(case, case_key, choice.profile, by=None, action="case.routed")
+            StaffProfile.objects.filter(pk=choice.profile.pk).update(
+                routed_count=F("routed_count") + 1
+            )
+            RoutingJob.objects.filter(pk=job.pk).update(
+                state=RoutingJob.State.DONE,
+                assigned_to=choice.profile.user,
+                reason=choice.reason,
+                available_at=current_hour(),
+                claimed_at=None,
+            )
+            outcome = "routed"
+    return outcome
+
+
+def jobs_to_resend() -> list[tuple[int, bool]]:
+    """(case pk, urgent) of jobs no worker took: pending for over a minute (the broker was
+    down when they were sent) or claimed by a worker that died."""
+    now = timezone.now()
+    stale_claims = RoutingJob.objects.filter(
+        state=RoutingJob.State.CLAIMED, claimed_at__lt=now - CLAIM_EXPIRES_AFTER
+    )
+    stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None)
+    unclaimed = RoutingJob.objects.filter(
+        state=RoutingJob.State.PENDING, available_at__lt=now - UNCLAIMED_AFTER
+    )
+    return list(unclaimed.values_list("case_id", "urgent"))
+
+
+def waiting_jobs() -> list[tuple[int, bool]]:
+    return list(
+        RoutingJob.objects.filter(state=RoutingJob.State.WAITING).values_list("case_id", "urgent")
+    )

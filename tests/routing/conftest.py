@@ -1,0 +1,1 @@
+from tests.caseworker.conftest import coordinator  # noqa: F401  (shared persona fixture)

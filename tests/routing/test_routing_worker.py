@@ -1,0 +1,118 @@
+"""Routing with a real Celery worker on the real Redis broker and PostgreSQL."""
+
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+import kombu.pools
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from intake import actions
+from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
+from intake.tasks import NOTIFICATION_BODY, route_case, sweep_routing
+from tests.caseworker.conftest import make_persona
+from tests.intake.conftest import account_data, send
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def job_state(case: Case) -> str:
+    return RoutingJob.objects.get(case=case).state
+
+
+@pytest.fixture
+def team(db):
+    return {
+        "amina": make_persona("amina@example.org", languages=["ar"], gender="woman"),
+        "dariush": make_persona("dariush@example.org", languages=["fa"], gender="man"),
+    }
+
+
+def test_an_account_reaches_a_matching_caseworker(celery_worker, worker_keys, team) -> None:
+    canary = f"CANARY{uuid.uuid4().hex}"
+    send(Client(), account_data(narrative=canary, preferred_language="fa"))
+    case = Case.objects.get()
+    assert wait_for(lambda: job_state(case) == "done"), celery_worker.log()
+    job = RoutingJob.objects.get(case=case)
+    assert job.assigned_to == team["dariush"].user
+    assert job.reason.startswith("language fa")
+    assert canary not in job.reason
+    assert KeyWrap.objects.filter(case=case, recipient=team["dariush"].profile.recipient).exists()
+    assert not KeyWrap.objects.filter(case=case, recipient=team["amina"].profile.recipient).exists()
+    assert job.available_at.minute == 0  # precise times are dropped once routed
+    log = celery_worker.log()
+    assert NOTIFICATION_BODY in log  # the caseworker was told, in words that say nothing
+    assert canary not in log
+
+
+def test_delivering_the_task_twice_assigns_once(celery_worker, worker_keys, team) -> None:
+    send(Client(), account_data(preferred_language="ar"))
+    case = Case.objects.get()
+    for _ in range(3):
+        route_case.delay(case.pk)
+    assert wait_for(lambda: job_state(case) == "done"), celery_worker.log()
+    time.sleep(1)  # let the extra deliveries run
+    caseworker_wraps = KeyWrap.objects.filter(case=case, recipient__startswith="caseworker:")
+    assert caseworker_wraps.count() == 1
+    assert StaffProfile.objects.get(user=team["amina"].user).routed_count == 1
+
+
+def test_without_a_match_the_case_waits_until_someone_is_vetted(
+    celery_worker, worker_keys, team, coordinator
+) -> None:
+    send(Client(), account_data(preferred_language="uk"))
+    case = Case.objects.get()
+    assert wait_for(lambda: job_state(case) == "waiting"), celery_worker.log()
+    newcomer = make_persona(
+        "olena@example.org", languages=["uk"], vetting=StaffProfile.Vetting.PENDING
+    )
+    actions.vet_staff(newcomer.profile, by=coordinator.user, note="references checked")
+    assert wait_for(lambda: job_state(case) == "done"), celery_worker.log()
+    assert RoutingJob.objects.get(case=case).assigned_to == newcomer.user
+
+
+@contextmanager
+def broker_down():
+    """Point this process's Celery producer at a port where no Redis listens."""
+    from portal.celery import app
+
+    def reconnect(url: str) -> None:
+        # Celery caches connections and producers; drop them so the next send uses `url`.
+        app.conf.broker_url = url  # type: ignore[misc]
+        kombu.pools.reset()
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+    real = app.conf.broker_url
+    reconnect("redis://127.0.0.1:1/0")
+    try:
+        yield
+    finally:
+        reconnect(real)
+
+
+def test_accounts_sent_while_the_broker_is_down_are_routed_by_the_sweeper(
+    celery_worker, worker_keys, team
+) -> None:
+    with broker_down():
+        receipts = [send(Client(), account_data(preferred_language="ar"))[1] for _ in range(3)]
+    assert all(receipts)  # every survivor got a receipt: the accounts are committed
+    assert set(RoutingJob.objects.values_list("state", flat=True)) == {"pending"}
+    # A minute later the sweeper finds them (the broker is back now).
+    RoutingJob.objects.update(available_at=timezone.now() - timedelta(minutes=2))
+    assert sweep_routing() == 3
+    assert wait_for(lambda: set(RoutingJob.objects.values_list("state", flat=True)) == {"done"}), (
+        celery_worker.log()
+    )
