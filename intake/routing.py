@@ -179,14 +179,16 @@ def jobs_to_resend() -> list[tuple[int, bool]]:
     """(case pk, urgent) of jobs no worker took: pending for over a minute (the broker was
     down when they were sent) or claimed by a worker that died."""
     now = timezone.now()
-    stale_claims = RoutingJob.objects.filter(
-        state=RoutingJob.State.CLAIMED, claimed_at__lt=now - CLAIM_EXPIRES_AFTER
-    )
-    stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None)
+    with transaction.atomic():
+        stale_claims = RoutingJob.objects.select_for_update().filter(
+            state=RoutingJob.State.CLAIMED, claimed_at__lt=now - CLAIM_EXPIRES_AFTER
+        )
+        abandoned = list(stale_claims.values_list("case_id", "urgent"))
+        stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None)
     unclaimed = RoutingJob.objects.filter(
         state=RoutingJob.State.PENDING, available_at__lt=now - UNCLAIMED_AFTER
-    )
-    return list(unclaimed.values_list("case_id", "urgent"))
+    ).exclude(case_id__in=[case_pk for case_pk, _ in abandoned])
+    return abandoned + list(unclaimed.values_list("case_id", "urgent"))
 
 
 def waiting_jobs() -> list[tuple[int, bool]]:

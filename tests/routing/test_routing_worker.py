@@ -116,3 +116,30 @@ def test_accounts_sent_while_the_broker_is_down_are_routed_by_the_sweeper(
     assert wait_for(lambda: set(RoutingJob.objects.values_list("state", flat=True)) == {"done"}), (
         celery_worker.log()
     )
+
+
+def test_a_job_left_claimed_by_a_dead_worker_is_routed_once_by_another(
+    celery_worker, worker_keys, team
+) -> None:
+    with broker_down():
+        send(Client(), account_data(preferred_language="ar"))
+    case = Case.objects.get()
+    # What a worker killed after claiming leaves behind: a claim that nobody finishes.
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.CLAIMED,
+        claimed_at=timezone.now() - timedelta(minutes=10),
+        attempts=1,
+    )
+    assert sweep_routing() == 1
+    assert wait_for(lambda: job_state(case) == "done"), celery_worker.log()
+    job = RoutingJob.objects.get(case=case)
+    assert job.attempts == 2
+    assert KeyWrap.objects.filter(case=case, recipient__startswith="caseworker:").count() == 1
+
+
+def test_a_fresh_claim_is_left_alone(celery_worker, worker_keys, team) -> None:
+    with broker_down():
+        send(Client(), account_data(preferred_language="ar"))
+    RoutingJob.objects.update(state=RoutingJob.State.CLAIMED, claimed_at=timezone.now())
+    assert sweep_routing() == 0
+    assert RoutingJob.objects.get().state == "claimed"
