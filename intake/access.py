@@ -220,3 +220,58 @@ def decrypt_case_for_staff(
         raise CaseNotAvailable from None
     audit.record(action, actor=profile.user, case=wrap.case)
     return wrap.case, case_key
+
+
+def coordinators_private_key(request: HttpRequest, profile: StaffProfile) -> bytes:
+    """The coordinators' key, opened with this coordinator's own key unlocked in this login."""
+    from intake import crypto
+
+    if (
+        profile.role != StaffProfile.Role.COORDINATOR
+        or not _may_open_cases(profile)
+        or profile.coordinators_key_share is None
+    ):
+        raise CaseNotAvailable
+    try:
+        return crypto.unwrap_private_key(
+            bytes(profile.coordinators_key_share),
+            staff_private_key(request),
+            recipient=profile.recipient,
+            key_id=profile.key_id,
+        )
+    except (StaffKeyLocked, crypto.DecryptionError):
+        raise CaseNotAvailable from None
+
+
+def decrypt_case_for_coordinator(
+    request: HttpRequest, profile: StaffProfile, public_id: str, *, action: str
+) -> tuple[Case, bytes]:
+    """Open any case through the coordinators' wrap (a vetted coordinator holding the
+    coordinators' key), writing the audit entry."""
+    from intake import audit, crypto
+    from intake.models import KeyWrap, RecipientKey
+
+    private = coordinators_private_key(request, profile)
+    wrap = (
+        KeyWrap.objects.filter(
+            case__public_id=public_id,
+            recipient=RecipientKey.Purpose.COORDINATORS,
+            key_id=profile.coordinators_key_id,
+        )
+        .select_related("case")
+        .first()
+    )
+    if wrap is None:
+        raise CaseNotAvailable
+    try:
+        case_key = crypto.unwrap_case_key(
+            bytes(wrap.wrapped),
+            private,
+            case_id=wrap.case.case_id,
+            recipient=RecipientKey.Purpose.COORDINATORS,
+            key_id=wrap.key_id,
+        )
+    except crypto.DecryptionError:
+        raise CaseNotAvailable from None
+    audit.record(action, actor=profile.user, case=wrap.case)
+    return wrap.case, case_key

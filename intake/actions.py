@@ -595,3 +595,67 @@ def open_attachment(case: Case, case_key: bytes, public_id: str) -> tuple[dict[s
     return metadata, crypto.open_chunks(
         case_key, case_id=case.case_id, item=attachment.item, sealed_chunks=chunks
     )
+
+
+# --- Coordinators: the shared key, grants, hand-over and escalation ----------------------------
+
+
+def share_coordinators_key(profile: Any, coordinators_private: bytes, by: Any | None) -> None:
+    """Give a coordinator the coordinators' key, wrapped to their own public key."""
+    from intake import audit
+
+    key = RecipientKey.objects.filter(
+        purpose=RecipientKey.Purpose.COORDINATORS, active=True
+    ).first()
+    if key is None or crypto.key_pair_from_seed(coordinators_private).public != bytes(
+        key.public_key
+    ):
+        raise ValueError("this is not the active coordinators' key")
+    with transaction.atomic():
+        profile.coordinators_key_share = crypto.wrap_private_key(
+            coordinators_private,
+            bytes(profile.public_key),
+            recipient=profile.recipient,
+            key_id=profile.key_id,
+        )
+        profile.coordinators_key_id = key.key_id
+        profile.save(update_fields=["coordinators_key_share", "coordinators_key_id"])
+        audit.record("staff.coordinators_key_shared", actor=by, subject=profile.user)
+
+
+def grant_from_coordinators(case: Case, case_key: bytes, to_profile: Any, by: Any) -> None:
+    """A coordinator gives a waiting (or overdue) case to a caseworker of their choice."""
+    with transaction.atomic():
+        grant_case(case, case_key, to_profile, by=by, action="case.granted")
+        RoutingJob.objects.filter(case=case).update(
+            state=RoutingJob.State.DONE,
+            assigned_to=to_profile.user,
+            reason="granted by a coordinator",
+            available_at=current_hour(),
+            claimed_at=None,
+        )
+
+
+def hand_over(case: Case, case_key: bytes, from_profile: Any, to_profile: Any) -> None:
+    """Pass a case to a colleague: they get a wrap, the old holder loses theirs."""
+    from intake import audit
+
+    with transaction.atomic():
+        grant_case(case, case_key, to_profile, by=from_profile.user, action="case.handed_over")
+        KeyWrap.objects.filter(case=case, recipient=from_profile.recipient).delete()
+        RoutingJob.objects.filter(case=case).update(assigned_to=to_profile.user)
+        audit.record(
+            "case.access_revoked", actor=from_profile.user, case=case, subject=from_profile.user
+        )
+
+
+def escalate(case: Case, from_profile: Any) -> None:
+    """Give a case back to the coordinators' queue; the caseworker loses access at once."""
+    from intake import audit
+
+    with transaction.atomic():
+        KeyWrap.objects.filter(case=case, recipient=from_profile.recipient).delete()
+        RoutingJob.objects.filter(case=case).update(
+            state=RoutingJob.State.WAITING, assigned_to=None, reason="escalated by the caseworker"
+        )
+        audit.record("case.escalated", actor=from_profile.user, case=case)

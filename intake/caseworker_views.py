@@ -24,8 +24,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake import actions
-from intake.access import CaseNotAvailable, cases_for_staff, decrypt_case_for_staff, staff_profile
+from intake.access import (
+    CaseNotAvailable,
+    cases_for_staff,
+    coordinators_private_key,
+    decrypt_case_for_coordinator,
+    decrypt_case_for_staff,
+    staff_profile,
+)
 from intake.forms import (
+    ColleagueForm,
     ConductForm,
     ReplyForm,
     SetPasswordForm,
@@ -34,7 +42,8 @@ from intake.forms import (
     VetForm,
     answer_rows,
 )
-from intake.models import Attachment, Case, KeyWrap, StaffProfile
+from intake.models import Attachment, Case, KeyWrap, RoutingJob, StaffProfile
+from intake.tasks import notify_coordinators
 
 View = Callable[..., HttpResponseBase]
 
@@ -155,6 +164,14 @@ def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRespon
         except actions.VettingRefused as refusal:
             form.add_error(None, str(refusal))
         else:
+            if member.role == StaffProfile.Role.COORDINATOR:
+                # Pass on the coordinators' key, which this coordinator holds unlocked.
+                try:
+                    private = coordinators_private_key(request, profile)
+                except CaseNotAvailable:
+                    pass
+                else:
+                    actions.share_coordinators_key(member, private, by=request.user)
             return redirect("caseworker:team")
     return render(request, "caseworker/vet.html", {"form": form, "member": member})
 
@@ -196,6 +213,7 @@ def _render_case(
         "rows": answer_rows(view.answers),
         "reply_form": reply_form or ReplyForm(),
         "status_form": status_form or StatusForm(),
+        "colleague_form": ColleagueForm(exclude_user=request.user),
     }
     return render(request, "caseworker/case.html", context, status=status)
 
@@ -261,3 +279,68 @@ def download(
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Content-Length"] = str(metadata["size"])
     return response
+
+
+# --- Hand-over and escalation (caseworkers) -----------------------------------------------------
+
+
+@never_cache
+@require_POST
+@staff_required
+def hand_over(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_hand_over")
+    form = ColleagueForm(request.POST, exclude_user=request.user)
+    if not form.is_valid():
+        return _render_case(request, profile, case, case_key, status=400)
+    actions.hand_over(case, case_key, profile, form.cleaned_data["colleague"])
+    return redirect("caseworker:queue")
+
+
+@never_cache
+@require_POST
+@staff_required
+def escalate(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, _ = _case_or_404(request, profile, public_id, "case.opened_to_escalate")
+    actions.escalate(case, profile)
+    notify_coordinators()
+    return redirect("caseworker:queue")
+
+
+# --- The coordinators' queue -------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@coordinator_required
+def unassigned(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    jobs = (
+        RoutingJob.objects.filter(state=RoutingJob.State.WAITING)
+        .select_related("case")
+        .order_by("-urgent", "case__created_hour")
+    )
+    return render(
+        request,
+        "caseworker/unassigned.html",
+        {"jobs": jobs, "holds_key": profile.coordinators_key_share is not None},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@coordinator_required
+def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    try:
+        case, case_key = decrypt_case_for_coordinator(
+            request, profile, public_id, action="case.viewed_by_coordinator"
+        )
+    except CaseNotAvailable:
+        raise Http404 from None
+    form = ColleagueForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        actions.grant_from_coordinators(
+            case, case_key, form.cleaned_data["colleague"], by=request.user
+        )
+        return redirect("caseworker:unassigned")
+    view = actions.read_case_for_caseworker(case, case_key)
+    context = {"case": case, "view": view, "rows": answer_rows(view.answers), "form": form}
+    return render(request, "caseworker/unassigned_case.html", context)

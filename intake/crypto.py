@@ -335,3 +335,38 @@ def open_private_key(sealed: bytes, password: str, salt: bytes) -> bytes:
         return _password_key(password, salt).decrypt(nonce, ciphertext, _DOMAIN + b"/staff-key")
     except InvalidTag:
         raise DecryptionError("the password does not open this private key") from None
+
+
+# --- The coordinators' key, shared with each coordinator --------------------------------------
+
+
+def _share_info(recipient: str, key_id: str) -> bytes:
+    return _DOMAIN + f"/key-share|recipient:{recipient}|key:{key_id}".encode()
+
+
+def wrap_private_key(
+    private: bytes, recipient_public: bytes, *, recipient: str, key_id: str
+) -> bytes:
+    """A service private key (the coordinators') encrypted to one person's public key."""
+    if len(private) != PRIVATE_KEY_BYTES:
+        raise ValueError("malformed private key")
+    wrapped = SUITE.encrypt(
+        private, _public_key(recipient_public), info=_share_info(recipient, key_id)
+    )
+    return bytes([FORMAT_VERSION]) + wrapped
+
+
+def unwrap_private_key(
+    wrapped: bytes, recipient_private: bytes, *, recipient: str, key_id: str
+) -> bytes:
+    if not wrapped or wrapped[0] != FORMAT_VERSION:
+        raise DecryptionError("not a key share of a known version")
+    try:
+        private = SUITE.decrypt(
+            wrapped[1:], _private_key(recipient_private), info=_share_info(recipient, key_id)
+        )
+    except (InvalidTag, ValueError):
+        raise DecryptionError("the key share does not open with this key") from None
+    if len(private) != PRIVATE_KEY_BYTES:
+        raise DecryptionError("the key share holds no private key")
+    return private

@@ -409,3 +409,24 @@ class StatusForm(forms.Form):
         if status and reason and not reason.startswith(status):
             self.add_error("reason", _("This reason does not go with that status."))
         return data
+
+
+class ColleagueForm(forms.Form):
+    """Choosing a caseworker to give a case to (hand-over or a coordinator's grant)."""
+
+    colleague: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
+        label=_("Caseworker"), queryset=None, empty_label=_("Choose a caseworker")
+    )
+
+    def __init__(self, *args: Any, exclude_user: Any = None, **kwargs: Any) -> None:
+        from intake.routing import eligible_caseworkers
+
+        super().__init__(*args, **kwargs)
+        choices = eligible_caseworkers()
+        if exclude_user is not None:
+            choices = choices.exclude(user=exclude_user)
+        field = self.fields["colleague"]
+        field.queryset = choices.order_by("user__email")  # type: ignore[attr-defined]
+        field.label_from_instance = lambda profile: (  # type: ignore[attr-defined]
+            f"{profile.user.email} ({', '.join(profile.languages)})"
+        )

@@ -271,6 +271,10 @@ class StaffProfile(models.Model):
     sealed_private_key = models.BinaryField(null=True)
     key_salt = models.BinaryField(null=True)
     key_version = models.PositiveIntegerField(default=0)
+    # Coordinators only: the coordinators' private key, wrapped to this person's own key, and the
+    # key id it belongs to (intake/crypto.py, wrap_private_key).
+    coordinators_key_share = models.BinaryField(null=True)
+    coordinators_key_id = models.CharField(max_length=64, blank=True)
     # For round-robin among equally suitable caseworkers: whoever was chosen least often goes
     # first (a count, not a time: no time is kept of when cases arrive).
     routed_count = models.PositiveIntegerField(default=0)

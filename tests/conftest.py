@@ -123,6 +123,9 @@ def generous_rate_limits(settings: Any) -> None:
     settings.INTAKE_SUBMISSION_CEILING = (100000, 3600)
     settings.INTAKE_RECEIPT_LIMIT = (1000, 900)
     settings.INTAKE_RECEIPT_CEILING = (100000, 900)
+    # allauth's login limits likewise (tested with their defaults in test_accounts.py): the
+    # suite signs in hundreds of times from one address.
+    settings.ACCOUNT_RATE_LIMITS = False
 
 
 @pytest.fixture(autouse=True)

@@ -193,3 +193,32 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
     response = client.get("/caseworker/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_repeated_failed_logins_are_slowed_down_without_saying_if_the_account_exists(
+    caseworker, other_caseworker, settings
+) -> None:
+    del settings.ACCOUNT_RATE_LIMITS  # allauth's defaults, as in production
+    client = Client(REMOTE_ADDR="192.0.2.77")
+    statuses = []
+    for _ in range(12):
+        response = client.post(
+            "/accounts/login/", {"login": caseworker.user.email, "password": "wrong password"}
+        )
+        statuses.append(response.status_code)
+    assert 429 in statuses or "Too many failed login attempts" in response.content.decode()
+    unknown = Client(REMOTE_ADDR="192.0.2.78").post(
+        "/accounts/login/", {"login": "nobody@example.org", "password": "wrong password"}
+    )
+    known = Client(REMOTE_ADDR="192.0.2.79").post(
+        "/accounts/login/", {"login": other_caseworker.user.email, "password": "wrong password"}
+    )
+    # The same answer whether or not the address has an account.
+    assert unknown.status_code == known.status_code == 200
+    assert (
+        "The email address and/or password you specified are not correct."
+        in unknown.content.decode()
+    )
+    assert (
+        "The email address and/or password you specified are not correct." in known.content.decode()
+    )

@@ -1,0 +1,117 @@
+"""The coordinators' key, the waiting queue, grants, hand-over and escalation."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
+from tests.caseworker.conftest import make_persona, sign_in
+from tests.caseworker.test_cases import route_to
+from tests.intake.conftest import account_data, send
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key_holding_coordinator(coordinator, service_keys):
+    call_command(
+        "share_coordinators_key",
+        coordinator.user.email,
+        coordinators_key_file=str(service_keys.coordinators),
+    )
+    return coordinator
+
+
+@pytest.fixture
+def waiting_case(service_keys) -> Case:
+    send(
+        Client(), account_data(narrative="Nobody speaks my language here.", preferred_language="uk")
+    )
+    case = Case.objects.get()
+    # What the worker records when no caseworker fits.
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.WAITING, reason="no eligible caseworker"
+    )
+    return case
+
+
+def test_a_coordinator_gives_a_waiting_case_to_a_caseworker(
+    key_holding_coordinator, caseworker, waiting_case
+) -> None:
+    client = sign_in(Client(), key_holding_coordinator)
+    listing = client.get("/caseworker/unassigned/").content.decode()
+    assert f"/caseworker/unassigned/{waiting_case.public_id}/" in listing
+    assert "Nobody speaks my language" not in listing
+    page = client.get(f"/caseworker/unassigned/{waiting_case.public_id}/").content.decode()
+    assert "Nobody speaks my language here." in page
+    client.post(
+        f"/caseworker/unassigned/{waiting_case.public_id}/",
+        {"colleague": caseworker.profile.pk},
+    )
+    job = RoutingJob.objects.get(case=waiting_case)
+    assert job.state == "done"
+    assert job.assigned_to == caseworker.user
+    assert KeyWrap.objects.filter(
+        case=waiting_case, recipient=caseworker.profile.recipient
+    ).exists()
+    assert AuditEntry.objects.filter(action="case.viewed_by_coordinator").exists()
+    assert AuditEntry.objects.filter(action="case.granted", subject=caseworker.user).exists()
+    assert (
+        sign_in(Client(), caseworker)
+        .get(f"/caseworker/cases/{waiting_case.public_id}/")
+        .status_code
+        == 200
+    )
+
+
+def test_a_coordinator_without_the_key_cannot_open_cases(coordinator, waiting_case) -> None:
+    client = sign_in(Client(), coordinator)
+    assert (
+        "You do not hold the coordinators' key"
+        in client.get("/caseworker/unassigned/").content.decode()
+    )
+    assert client.get(f"/caseworker/unassigned/{waiting_case.public_id}/").status_code == 404
+
+
+def test_caseworkers_cannot_see_the_waiting_queue(caseworker, waiting_case) -> None:
+    client = sign_in(Client(), caseworker)
+    assert client.get("/caseworker/unassigned/").status_code == 404
+    assert client.get(f"/caseworker/unassigned/{waiting_case.public_id}/").status_code == 404
+
+
+def test_vetting_a_coordinator_passes_the_key_on(key_holding_coordinator, db) -> None:
+    newcomer = make_persona(
+        "new-coordinator@example.org", role="coordinator", vetting=StaffProfile.Vetting.PENDING
+    )
+    client = sign_in(Client(), key_holding_coordinator)
+    client.post(f"/caseworker/team/{newcomer.user.pk}/vet/", {"note": "interviewed", "months": 12})
+    assert newcomer.profile.coordinators_key_share is not None
+
+
+def test_hand_over_moves_access_to_the_colleague(service_keys, caseworker, db) -> None:
+    colleague = make_persona("colleague@example.org", languages=["en"])
+    send(Client(), account_data(preferred_language="en"))
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    client = sign_in(Client(), caseworker)
+    client.post(
+        f"/caseworker/cases/{case.public_id}/hand-over/", {"colleague": colleague.profile.pk}
+    )
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
+    assert (
+        sign_in(Client(), colleague).get(f"/caseworker/cases/{case.public_id}/").status_code == 200
+    )
+    assert AuditEntry.objects.filter(action="case.handed_over", subject=colleague.user).exists()
+
+
+def test_escalation_gives_the_case_back_to_the_coordinators(
+    service_keys, caseworker, coordinator
+) -> None:
+    send(Client(), account_data())
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    client = sign_in(Client(), caseworker)
+    client.post(f"/caseworker/cases/{case.public_id}/escalate/")
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
+    assert RoutingJob.objects.get(case=case).state == "waiting"
+    assert AuditEntry.objects.filter(action="case.escalated").exists()
