@@ -199,6 +199,8 @@ class RoutingJob(models.Model):
     )
     # Why this caseworker, in words about the match only (never about the account's content).
     reason = models.CharField(max_length=300, blank=True)
+    # Caseworkers who let the deadline pass on this case: routing does not choose them again.
+    passed_over = models.JSONField(default=list)
 
     class Meta:
         indexes = [models.Index(fields=["state", "available_at"])]

@@ -19,7 +19,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from intake import actions, crypto
@@ -189,6 +189,43 @@ def jobs_to_resend() -> list[tuple[int, bool]]:
         state=RoutingJob.State.PENDING, available_at__lt=now - UNCLAIMED_AFTER
     ).exclude(case_id__in=[case_pk for case_pk, _ in abandoned])
     return abandoned + list(unclaimed.values_list("case_id", "urgent"))
+
+
+def overdue_jobs() -> list[RoutingJob]:
+    """Routed cases nobody acknowledged within the deadline (shorter for urgent ones).
+
+    Routed times are kept to the hour, so a deadline can fall due up to an hour early.
+    """
+    now = timezone.now()
+    due = Q(urgent=False, available_at__lt=now - timedelta(hours=settings.ROUTING_DEADLINE_HOURS))
+    due |= Q(
+        urgent=True, available_at__lt=now - timedelta(hours=settings.ROUTING_URGENT_DEADLINE_HOURS)
+    )
+    return list(
+        RoutingJob.objects.filter(
+            due, state=RoutingJob.State.DONE, case__status=Case.Status.RECEIVED
+        )
+        .exclude(assigned_to=None)
+        .select_related("case", "assigned_to")
+    )
+
+
+def reroute_overdue(job: RoutingJob) -> None:
+    """Take the case from the caseworker who did not acknowledge it, and route it again."""
+    from intake import audit
+
+    missed = job.assigned_to
+    if missed is None:  # overdue_jobs() never returns these
+        return
+    with transaction.atomic():
+        KeyWrap.objects.filter(case=job.case, recipient=f"caseworker:{missed.pk}").delete()
+        RoutingJob.objects.filter(pk=job.pk).update(
+            state=RoutingJob.State.PENDING,
+            assigned_to=None,
+            passed_over=[*job.passed_over, missed.pk],
+            available_at=timezone.now() - UNCLAIMED_AFTER,
+        )
+        audit.record("case.deadline_missed", actor=None, case=job.case, subject=missed)
 
 
 def waiting_jobs() -> list[tuple[int, bool]]:

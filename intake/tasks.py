@@ -123,3 +123,18 @@ def retry_waiting() -> int:
     for case_pk, urgent in jobs:
         enqueue_routing(case_pk, urgent)
     return len(jobs)
+
+
+@shared_task(name="intake.tasks.enforce_deadlines", ignore_result=True)
+def enforce_deadlines() -> int:
+    """Every 15 minutes: cases not acknowledged in time go to someone else; coordinators are
+    told."""
+    from intake import routing
+
+    overdue = routing.overdue_jobs()
+    for job in overdue:
+        routing.reroute_overdue(job)
+        enqueue_routing(job.case_id, job.urgent)
+    if overdue:
+        notify_coordinators()
+    return len(overdue)

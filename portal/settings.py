@@ -197,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 60.0},
     "sweep-routing": {"task": "intake.tasks.sweep_routing", "schedule": 60.0},
     "retry-waiting": {"task": "intake.tasks.retry_waiting", "schedule": 300.0},
+    "routing-deadlines": {"task": "intake.tasks.enforce_deadlines", "schedule": 900.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
 }
 
@@ -380,6 +381,9 @@ RECEIPT_LOOKUP_KEY = envsecret("RECEIPT_LOOKUP_KEY", required=not DEBUG) or (
 # The routing private key lives only in the worker (DESIGN.md invariant 2): web processes leave
 # this unset. `manage.py init_keys` writes the file.
 ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
+# A routed account not acknowledged within this many hours goes to someone else (DESIGN.md).
+ROUTING_DEADLINE_HOURS = envint("ROUTING_DEADLINE_HOURS", 48)
+ROUTING_URGENT_DEADLINE_HOURS = envint("ROUTING_URGENT_DEADLINE_HOURS", 4)
 INTAKE_MAX_FILES = 5
 INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
 INTAKE_MAX_TEXT_CHARS = 50_000
