@@ -245,6 +245,23 @@ def change_contact(case: Case, case_key: bytes, contact: dict[str, str] | None) 
     case.save(update_fields=["contact", "updated_hour"])
 
 
+def purge_expired_cases() -> int:
+    """Crypto-shred closed cases past RETENTION_DAYS_AFTER_CLOSE (counted from their last change,
+    kept to the hour). Returns how many were deleted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake import audit
+
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
+    expired = list(Case.objects.filter(status=Case.Status.CLOSED, updated_hour__lt=cutoff))
+    for case in expired:
+        audit.record("case.purged", actor=None, case=case, detail="retention period over")
+        withdraw_case(case)
+    return len(expired)
+
+
 def withdraw_case(case: Case) -> None:
     """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file.
 

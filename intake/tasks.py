@@ -138,3 +138,9 @@ def enforce_deadlines() -> int:
     if overdue:
         notify_coordinators()
     return len(overdue)
+
+
+@shared_task(name="intake.tasks.purge_expired_cases", ignore_result=True)
+def purge_expired_cases() -> int:
+    """Daily: delete every wrap and ciphertext of cases closed longer than the retention period."""
+    return actions.purge_expired_cases()

@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-routing": {"task": "intake.tasks.sweep_routing", "schedule": 60.0},
     "retry-waiting": {"task": "intake.tasks.retry_waiting", "schedule": 300.0},
     "routing-deadlines": {"task": "intake.tasks.enforce_deadlines", "schedule": 900.0},
+    "retention": {"task": "intake.tasks.purge_expired_cases", "schedule": 24 * 3600.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
 }
 
@@ -384,6 +385,8 @@ ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
 # A routed account not acknowledged within this many hours goes to someone else (DESIGN.md).
 ROUTING_DEADLINE_HOURS = envint("ROUTING_DEADLINE_HOURS", 48)
 ROUTING_URGENT_DEADLINE_HOURS = envint("ROUTING_URGENT_DEADLINE_HOURS", 4)
+# Closed cases are crypto-shredded this many days after closing; withdrawn ones at once.
+RETENTION_DAYS_AFTER_CLOSE = envint("RETENTION_DAYS_AFTER_CLOSE", 365)
 INTAKE_MAX_FILES = 5
 INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
 INTAKE_MAX_TEXT_CHARS = 50_000

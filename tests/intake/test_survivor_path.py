@@ -7,7 +7,7 @@ from django.test import Client
 
 from intake import actions
 from intake.crypto import format_receipt
-from intake.models import Attachment, Case, KeyWrap, Message, RoutingJob
+from intake.models import Attachment, AuditEntry, Case, KeyWrap, Message, RoutingJob
 from tests.intake.conftest import CONSENT, PDF, PNG, account_data, review_token, send, upload
 
 pytestmark = pytest.mark.django_db
@@ -278,6 +278,7 @@ def test_withdrawal_deletes_everything_after_confirmation(
     assert Case.objects.count() == 0
     assert KeyWrap.objects.count() == 0
     assert Attachment.objects.count() == 0
+    assert AuditEntry.objects.filter(action="case.withdrawn").count() == 1
     assert RoutingJob.objects.count() == 0
     assert not list((media_root / "attachments").glob("*"))
     again = client.post("/en/intake/return/", {"receipt": receipt})

@@ -1,0 +1,36 @@
+"""Retention: closed cases are crypto-shredded after the configured period."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from intake.models import AuditEntry, Case, KeyWrap
+from intake.tasks import purge_expired_cases
+from tests.intake.conftest import PNG, account_data, send, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_closed_cases_are_shredded_after_the_retention_period(
+    client: Client, service_keys, media_root, settings
+) -> None:
+    send(client, account_data(), files=[upload("p.png", PNG)])
+    send(Client(), account_data())
+    old, recent = Case.objects.order_by("id")
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE + 1)
+    Case.objects.filter(pk=old.pk).update(status=Case.Status.CLOSED, updated_hour=long_ago)
+    Case.objects.filter(pk=recent.pk).update(status=Case.Status.CLOSED)
+    assert purge_expired_cases() == 1
+    assert list(Case.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not KeyWrap.objects.filter(case_id=old.pk).exists()
+    assert not list((media_root / "attachments").glob("*"))
+    assert AuditEntry.objects.filter(action="case.purged", case_ref=str(old.public_id)).exists()
+
+
+def test_open_cases_are_kept_however_old(client: Client, service_keys, settings) -> None:
+    send(client, account_data())
+    Case.objects.update(updated_hour=timezone.now() - timedelta(days=10 * 365))
+    assert purge_expired_cases() == 0
+    assert Case.objects.count() == 1
