@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,12 @@ class CeleryWorker:
 
 
 def start_celery_worker(
-    queue: str, log_dir: Path, *, concurrency: int = 2, routing_key_file: Path | None = None
+    queue: str,
+    log_dir: Path,
+    *,
+    concurrency: int = 2,
+    routing_key_file: Path | None = None,
+    broker_url: str | None = None,
 ) -> CeleryWorker:
     from portal.celery import app
 
@@ -195,7 +201,11 @@ def start_celery_worker(
         process = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
-            env=child_environment(ROUTING_KEY_FILE=str(routing_key_file or ""), CELERY_QUEUE=queue),
+            env=child_environment(
+                ROUTING_KEY_FILE=str(routing_key_file or ""),
+                CELERY_QUEUE=queue,
+                REDIS_URL=broker_url or settings.REDIS_URL,
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -220,6 +230,28 @@ def celery_queue() -> str:
     queue = f"test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     return queue
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Make this process's Celery app send to `url` (then back to the configured broker)."""
+    import kombu.pools
+
+    from portal.celery import app
+
+    def reconnect(to: str) -> None:
+        # Celery caches connections and producers; drop them so the next send uses `to`.
+        app.conf.broker_url = to  # type: ignore[misc]
+        kombu.pools.reset()
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+    configured = app.conf.broker_url
+    reconnect(url)
+    try:
+        yield
+    finally:
+        reconnect(configured)
 
 
 @pytest.fixture(scope="session")

@@ -210,3 +210,13 @@ def test_status_reasons_come_from_a_fixed_list(submitted, caseworker) -> None:
     case.refresh_from_db()
     assert case.status == "closed"
     assert AuditEntry.objects.filter(action="case.status", detail="closed: closed_done").exists()
+
+
+def test_the_case_page_title_is_plain_text(submitted, caseworker) -> None:
+    case, _, _ = submitted
+    page = (
+        sign_in(Client(), caseworker).get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    )
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title
+    assert page.count('id="handover-title"') == 1

@@ -2,10 +2,8 @@
 
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
-import kombu.pools
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -14,6 +12,7 @@ from intake import actions
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
 from intake.tasks import NOTIFICATION_BODY, route_case, sweep_routing
 from tests.caseworker.conftest import make_persona
+from tests.conftest import celery_broker
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -83,24 +82,9 @@ def test_without_a_match_the_case_waits_until_someone_is_vetted(
     assert RoutingJob.objects.get(case=case).assigned_to == newcomer.user
 
 
-@contextmanager
 def broker_down():
     """Point this process's Celery producer at a port where no Redis listens."""
-    from portal.celery import app
-
-    def reconnect(url: str) -> None:
-        # Celery caches connections and producers; drop them so the next send uses `url`.
-        app.conf.broker_url = url  # type: ignore[misc]
-        kombu.pools.reset()
-        app._pool = None  # type: ignore[attr-defined]
-        app.amqp._producer_pool = None  # type: ignore[attr-defined]
-
-    real = app.conf.broker_url
-    reconnect("redis://127.0.0.1:1/0")
-    try:
-        yield
-    finally:
-        reconnect(real)
+    return celery_broker("redis://127.0.0.1:1/0")
 
 
 def test_accounts_sent_while_the_broker_is_down_are_routed_by_the_sweeper(
