@@ -19,7 +19,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from intake import actions, crypto
@@ -62,12 +62,15 @@ def eligible_caseworkers() -> "QuerySet[StaffProfile]":
     ).select_related("user")
 
 
-def open_load(profile: StaffProfile) -> int:
-    return (
-        KeyWrap.objects.filter(recipient=profile.recipient)
+def open_loads(profiles: list[StaffProfile]) -> dict[str, int]:
+    """Open cases held by each of these staff members, in one query."""
+    counts = (
+        KeyWrap.objects.filter(recipient__in=[p.recipient for p in profiles])
         .exclude(case__status__in=[Case.Status.CLOSED, Case.Status.WITHDRAWN])
-        .count()
+        .values_list("recipient")
+        .annotate(total=Count("id"))
     )
+    return dict(counts)
 
 
 def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice | None:
@@ -152,7 +155,8 @@ def route_case(case_pk: int) -> str:
         # Lock every eligible caseworker's row while one case is placed, so concurrent routing
         # can never push anyone over capacity.
         profiles = list(eligible_caseworkers().select_for_update(of=("self",)).order_by("user_id"))
-        candidates = [(profile, open_load(profile)) for profile in profiles]
+        loads = open_loads(profiles)
+        candidates = [(profile, loads.get(profile.recipient, 0)) for profile in profiles]
         choice = choose(hints, candidates)
         if choice is None:
             RoutingJob.objects.filter(pk=job.pk).update(
