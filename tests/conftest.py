@@ -136,6 +136,31 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
     return Path(settings.MEDIA_ROOT)
 
 
+def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> bool:
+    """Poll `condition` until it is true or `timeout` seconds pass (for work done by workers)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def routing_case_key(case: Any, routing_key_file: Path) -> bytes:
+    """Open a case's routing wrap with the routing private key, as the worker does."""
+    from intake import crypto
+    from intake.models import KeyWrap
+
+    wrap = KeyWrap.objects.get(case=case, recipient="routing")
+    return crypto.unwrap_case_key(
+        bytes(wrap.wrapped),
+        routing_key_file.read_bytes(),
+        case_id=case.case_id,
+        recipient="routing",
+        key_id=wrap.key_id,
+    )
+
+
 # --- A real Celery worker ---------------------------------------------------------------------
 
 

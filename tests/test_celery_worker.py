@@ -1,7 +1,5 @@
 """A real Celery worker, on the real Redis broker, runs tasks against the real test database."""
 
-import time
-
 import pytest
 import redis
 from django.conf import settings
@@ -9,17 +7,9 @@ from django.test import Client
 
 from portal.models import WorkerHeartbeat
 from portal.tasks import record_heartbeat
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_task_sent_through_redis_is_run_by_the_worker(celery_worker) -> None:

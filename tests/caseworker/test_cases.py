@@ -5,10 +5,10 @@ import hashlib
 import pytest
 from django.test import Client
 
-from intake import actions, crypto
-from intake.management.commands.init_keys import read_private_key
+from intake import actions
 from intake.models import AuditEntry, Case, KeyWrap, StaffProfile
 from tests.caseworker.conftest import sign_in
+from tests.conftest import routing_case_key
 from tests.intake.conftest import PDF, account_data, send, upload
 
 pytestmark = pytest.mark.django_db
@@ -18,14 +18,7 @@ NARRATIVE = 'They came at night. <script>alert("x")</script><img src=x onerror=a
 
 def route_to(case: Case, service_keys, profile: StaffProfile) -> bytes:
     """What the routing worker does: open the routing wrap, wrap the key for the caseworker."""
-    wrap = KeyWrap.objects.get(case=case, recipient="routing")
-    case_key = crypto.unwrap_case_key(
-        bytes(wrap.wrapped),
-        read_private_key(service_keys.routing),
-        case_id=case.case_id,
-        recipient="routing",
-        key_id=wrap.key_id,
-    )
+    case_key = routing_case_key(case, service_keys.routing)
     actions.grant_case(case, case_key, profile, by=None, action="case.routed")
     return case_key
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 
 from intake import actions, crypto
-from intake.management.commands.init_keys import read_private_key
 from intake.models import Case, KeyWrap, RecipientKey
+from tests.conftest import routing_case_key
 from tests.intake.conftest import account_data, send
 
 pytestmark = pytest.mark.django_db
@@ -56,13 +56,7 @@ def test_rotation_keeps_old_cases_readable(client: Client, service_keys, tmp_pat
     old_wrap = KeyWrap.objects.get(case=old, recipient="routing")
     new_wrap = KeyWrap.objects.get(case=new, recipient="routing")
     assert old_wrap.key_id != new_wrap.key_id
-    case_key = crypto.unwrap_case_key(
-        bytes(old_wrap.wrapped),
-        read_private_key(service_keys.routing),
-        case_id=old.case_id,
-        recipient="routing",
-        key_id=old_wrap.key_id,
-    )
+    case_key = routing_case_key(old, service_keys.routing)
     answers = actions.open_json(case_key, old.case_id, "answers", bytes(old.answers))
     assert answers["narrative"] == "before rotation"
 
@@ -115,14 +109,7 @@ def test_the_routing_key_opens_the_routing_hints(client: Client, service_keys) -
         account_data(preferred_language="fa", caseworker_gender="woman", lgbtqi_support="on"),
     )
     case = Case.objects.get()
-    wrap = KeyWrap.objects.get(case=case, recipient="routing")
-    case_key = crypto.unwrap_case_key(
-        bytes(wrap.wrapped),
-        read_private_key(service_keys.routing),
-        case_id=case.case_id,
-        recipient="routing",
-        key_id=wrap.key_id,
-    )
+    case_key = routing_case_key(case, service_keys.routing)
     hints = actions.open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
     assert hints["language"] == "fa"
     assert hints["caseworker_gender"] == "woman"

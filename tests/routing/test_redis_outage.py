@@ -14,7 +14,7 @@ from django.utils import timezone
 from intake.models import RoutingJob
 from intake.tasks import sweep_routing
 from tests.caseworker.conftest import make_persona
-from tests.conftest import celery_broker, start_celery_worker
+from tests.conftest import celery_broker, start_celery_worker, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -59,15 +59,6 @@ class RedisServer:
 
 def states() -> set[str]:
     return set(RoutingJob.objects.values_list("state", flat=True))
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_accounts_survive_a_redis_outage(

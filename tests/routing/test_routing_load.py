@@ -4,14 +4,16 @@ and nobody over capacity (the capacity is exactly the demand, so any race would 
 import itertools
 import time
 import uuid
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db.models import Count
 
 from intake import actions, crypto
-from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
+from intake.models import Case, RoutingJob, StaffProfile
 from tests.caseworker.conftest import make_persona
-from tests.conftest import start_celery_worker
+from tests.conftest import routing_case_key, start_celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +73,10 @@ def test_two_workers_route_200_accounts_exactly_once_within_capacity(
         granted = [w.recipient for w in case.wraps.all() if w.recipient.startswith("caseworker:")]
         assert len(granted) == 1, case.pk
         hints = actions.open_json(
-            _routing_case_key(case), case.case_id, "routing-hints", bytes(case.routing_hints)
+            routing_case_key(case, Path(settings.ROUTING_KEY_FILE)),
+            case.case_id,
+            "routing-hints",
+            bytes(case.routing_hints),
         )
         chosen = profiles[granted[0]]
         assert hints["language"] in chosen.languages
@@ -83,14 +88,3 @@ def test_two_workers_route_200_accounts_exactly_once_within_capacity(
     assert len({p.user_id for p in (persona.profile for persona in team)}) == 8
     # Both workers took part.
     assert "intake.tasks.route_case" in second_worker.log()
-
-
-def _routing_case_key(case: Case) -> bytes:
-    from django.conf import settings
-
-    wrap = KeyWrap.objects.get(case=case, recipient="routing")
-    with open(settings.ROUTING_KEY_FILE, "rb") as handle:
-        private = handle.read()
-    return crypto.unwrap_case_key(
-        bytes(wrap.wrapped), private, case_id=case.case_id, recipient="routing", key_id=wrap.key_id
-    )

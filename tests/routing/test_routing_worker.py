@@ -12,19 +12,10 @@ from intake import actions
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
 from intake.tasks import NOTIFICATION_BODY, route_case, sweep_routing
 from tests.caseworker.conftest import make_persona
-from tests.conftest import celery_broker
+from tests.conftest import celery_broker, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def job_state(case: Case) -> str:
