@@ -1,0 +1,142 @@
+"""WCAG 2.1 A and AA, checked with axe-core in Chromium, on survivor and staff pages, in English
+and Arabic (right to left), with and without JavaScript.
+
+axe itself is a script, so "without JavaScript" means: the page as its HTML arrives, with the
+portal's own scripts blocked (what a reader with JavaScript off gets), then axe run on it.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.test import Client
+
+from tests.caseworker.conftest import make_persona
+from tests.caseworker.test_cases import route_to
+from tests.intake.conftest import account_data, send
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+AXE = Axe()
+
+SURVIVOR_PAGES = [
+    "/{lang}/",
+    "/{lang}/help/",
+    "/{lang}/rights/",
+    "/{lang}/rights/what-is-gender-persecution/",
+    "/{lang}/rights/being-a-witness/",  # an English fallback inside the page's language
+    "/{lang}/rights/glossary/",
+    "/{lang}/rights/search/?q=ICC",
+    "/{lang}/intake/",
+    "/{lang}/intake/consent/",
+    "/{lang}/intake/return/",
+    "/{lang}/no-such-page/",
+]
+
+
+def violations(page) -> list[str]:
+    results = AXE.run(page, options=WCAG_21_AA).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in results]
+
+
+def open_session(browser, javascript: bool):
+    session = browser()
+    if not javascript:
+        session.context.route("**/static/js/**", lambda route: route.abort())
+    return session
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_survivor_pages_meet_wcag_21_aa(browser, lang: str, javascript: bool) -> None:
+    session = open_session(browser, javascript)
+    page = session.new_page()
+    found = {}
+    for path in SURVIVOR_PAGES:
+        page.goto(session.url(path.format(lang=lang)))
+        found[path] = violations(page)
+    assert {path: v for path, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_intake_steps_meet_wcag_21_aa(
+    browser, service_keys, lang: str, javascript: bool
+) -> None:
+    session = open_session(browser, javascript)
+    page = session.new_page()
+    page.goto(session.url(f"/{lang}/intake/consent/"))
+    page.click("form button[type=submit]")  # consent refused: the error state
+    found = {"consent errors": violations(page)}
+    page.check("#id_consent-consent_store")
+    page.check("#id_consent-consent_caseworker")
+    page.check("input[name='consent-age_group'][value='adult']")
+    page.click("form button[type=submit]")
+    found["account"] = violations(page)
+    page.fill("#id_account-narrative", "Text")
+    page.check("#id_account-in_danger")
+    page.click("form button[type=submit]")
+    found["review"] = violations(page)
+    page.click("form button[type=submit]:not([formaction])")
+    found["receipt"] = violations(page)
+    receipt = page.locator("#receipt-code").inner_text()
+    page.goto(session.url(f"/{lang}/intake/return/"))
+    page.fill("#id_receipt", receipt)
+    page.click("form button[type=submit]")
+    found["my account"] = violations(page)
+    page.goto(session.url(f"/{lang}/intake/my-account/withdraw/"))
+    found["withdraw"] = violations(page)
+    assert {step: v for step, v in found.items() if v} == {}
+
+
+def test_staff_pages_meet_wcag_21_aa(browser, service_keys) -> None:
+    caseworker = make_persona("a11y@example.org", languages=["en"])
+    send(Client(), account_data(narrative="An account."))
+    from intake.models import Case
+
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    session = browser(viewport={"width": 1200, "height": 900})
+    page = session.new_page()
+    page.goto(session.url("/accounts/login/"))
+    found = {"login": violations(page)}
+    page.fill("input[name=login]", caseworker.user.email)
+    page.fill("input[name=password]", caseworker.password)
+    page.click("form button[type=submit]")
+    found["second factor"] = violations(page)
+    page.fill("input[name=code]", caseworker.totp_code())
+    page.click("form button[type=submit]")
+    for name, path in [
+        ("queue", "/caseworker/"),
+        ("case", f"/caseworker/cases/{case.public_id}/"),
+        ("password change", "/accounts/password/change/"),
+        ("password reset", "/accounts/password/reset/"),
+    ]:
+        page.goto(session.url(path))
+        found[name] = violations(page)
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+# The first visit to every survivor page, HTML and every same-origin sub-resource, compressed
+# where the server compresses (issue 7's budget for slow and watched connections).
+PAGE_BUDGET_BYTES = 30 * 1024
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_survivor_page_fits_the_weight_budget(browser, lang: str) -> None:
+    heavy = {}
+    for path in SURVIVOR_PAGES:
+        # A fresh browser context each time: nothing cached from the page before.
+        total = first_visit_bytes(browser(), path.format(lang=lang))
+        if total > PAGE_BUDGET_BYTES:
+            heavy[path] = total
+    assert heavy == {}
+
+
+def first_visit_bytes(session, path: str) -> int:
+    """Bytes transferred (headers and bodies) loading `path` in a fresh browser context."""
+    page = session.new_page()
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    page.goto(session.url(path), wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in finished)
