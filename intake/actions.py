@@ -676,3 +676,36 @@ def escalate(case: Case, from_profile: Any) -> None:
             state=RoutingJob.State.WAITING, assigned_to=None, reason="escalated by the caseworker"
         )
         audit.record("case.escalated", actor=from_profile.user, case=case)
+
+
+def add_note(case: Case, case_key: bytes, profile: Any, text: str) -> None:
+    """A private note for whoever holds the case, sealed like everything else in it."""
+    from intake import audit
+    from intake.models import Note
+
+    with transaction.atomic():
+        note = Note(case=case, author=profile.user)
+        note.sealed_text = crypto.seal(
+            case_key, case_id=case.case_id, item=note.item, plaintext=text.encode()
+        )
+        note.save()
+        audit.record("case.note_added", actor=profile.user, case=case)
+
+
+def read_notes(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+    return [
+        {
+            "author": note.author.email if note.author else "",
+            "hour": note.created_hour,
+            "text": crypto.open_sealed(
+                case_key, case_id=case.case_id, item=note.item, sealed=bytes(note.sealed_text)
+            ).decode(),
+        }
+        for note in case.notes.select_related("author")
+    ]
+
+
+def record_audit_viewed(profile: Any) -> None:
+    from intake import audit
+
+    audit.record("audit.viewed", actor=profile.user)

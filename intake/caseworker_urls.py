@@ -18,7 +18,9 @@ urlpatterns = [
     ),
     path("cases/<uuid:public_id>/hand-over/", caseworker_views.hand_over, name="hand_over"),
     path("cases/<uuid:public_id>/escalate/", caseworker_views.escalate, name="escalate"),
+    path("cases/<uuid:public_id>/notes/", caseworker_views.add_note, name="add_note"),
     path("unassigned/", caseworker_views.unassigned, name="unassigned"),
+    path("audit/", caseworker_views.audit_log, name="audit"),
     path(
         "unassigned/<uuid:public_id>/",
         caseworker_views.unassigned_case,

@@ -35,6 +35,7 @@ from intake.access import (
 from intake.forms import (
     ColleagueForm,
     ConductForm,
+    NoteForm,
     ReplyForm,
     SetPasswordForm,
     StatusForm,
@@ -214,6 +215,8 @@ def _render_case(
         "reply_form": reply_form or ReplyForm(),
         "status_form": status_form or StatusForm(),
         "colleague_form": ColleagueForm(exclude_user=request.user),
+        "notes": actions.read_notes(case, case_key),
+        "note_form": NoteForm(),
     }
     return render(request, "caseworker/case.html", context, status=status)
 
@@ -344,3 +347,33 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
     view = actions.read_case_for_caseworker(case, case_key)
     context = {"case": case, "view": view, "rows": answer_rows(view.answers), "form": form}
     return render(request, "caseworker/unassigned_case.html", context)
+
+
+@never_cache
+@require_POST
+@staff_required
+def add_note(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_add_note")
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        actions.add_note(case, case_key, profile, form.cleaned_data["text"])
+    return redirect("caseworker:case", public_id=public_id)
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+@never_cache
+@require_GET
+@coordinator_required
+def audit_log(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    from django.core.paginator import Paginator
+
+    from intake.models import AuditEntry
+
+    # Recorded first, so the page counts and shows its own entry. The chain is checked by
+    # `manage.py verify_audit` (it reads every entry: too slow for each view).
+    actions.record_audit_viewed(profile)
+    entries = AuditEntry.objects.select_related("actor", "subject").order_by("-id")
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "caseworker/audit.html", {"page": page})

@@ -430,3 +430,12 @@ class ColleagueForm(forms.Form):
         field.label_from_instance = lambda profile: (  # type: ignore[attr-defined]
             f"{profile.user.email} ({', '.join(profile.languages)})"
         )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Private note"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Encrypted, and never shown to the survivor."),
+    )

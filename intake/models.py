@@ -343,3 +343,24 @@ class AuditEntry(models.Model):
                 self.previous_hash,
             ]
         )
+
+
+class Note(models.Model):
+    """A caseworker's private note on a case, sealed with the case key (item `note:<public_id>`).
+    Survivors never see notes; whoever holds the case does."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    sealed_text = models.BinaryField()
+    created_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"note {self.public_id}"
+
+    @property
+    def item(self) -> str:
+        return f"note:{self.public_id}"

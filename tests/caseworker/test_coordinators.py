@@ -115,3 +115,28 @@ def test_escalation_gives_the_case_back_to_the_coordinators(
     assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
     assert RoutingJob.objects.get(case=case).state == "waiting"
     assert AuditEntry.objects.filter(action="case.escalated").exists()
+
+
+def test_the_audit_log_page_is_for_coordinators(coordinator, caseworker) -> None:
+    from intake import audit
+
+    audit.record("case.viewed", actor=caseworker.user)
+    assert sign_in(Client(), caseworker).get("/caseworker/audit/").status_code == 404
+    page = sign_in(Client(), coordinator).get("/caseworker/audit/").content.decode()
+    assert "case.viewed" in page
+    assert caseworker.user.email in page
+    assert AuditEntry.objects.filter(action="audit.viewed", actor=coordinator.user).exists()
+
+
+def test_private_notes_are_sealed_and_stay_with_the_case(service_keys, caseworker) -> None:
+    from intake.models import Note
+
+    send(Client(), account_data())
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    client = sign_in(Client(), caseworker)
+    client.post(f"/caseworker/cases/{case.public_id}/notes/", {"text": "Call back on Monday"})
+    assert b"Monday" not in bytes(Note.objects.get().sealed_text)
+    assert (
+        "Call back on Monday" in client.get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    )
