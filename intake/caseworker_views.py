@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
@@ -291,7 +292,16 @@ def download(
 @require_POST
 @staff_required
 def hand_over(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    # The case is checked first (anyone else gets the same 404 as everywhere), then the
+    # password is asked again: giving a case to someone is a grant of access.
     case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_hand_over")
+    return _hand_over(request, profile, case, case_key)
+
+
+@reauthentication_required
+def _hand_over(
+    request: HttpRequest, profile: StaffProfile, case: Case, case_key: bytes
+) -> HttpResponse:
     form = ColleagueForm(request.POST, exclude_user=request.user)
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, status=400)
@@ -331,6 +341,7 @@ def unassigned(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @coordinator_required
+@reauthentication_required(allow_get=True)
 def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
     try:
         case, case_key = decrypt_case_for_coordinator(

@@ -99,3 +99,11 @@ def caseworker_without_mfa(db) -> Persona:
 @pytest.fixture
 def coordinator(db) -> Persona:
     return make_persona("coordinator@example.org", role=StaffProfile.Role.COORDINATOR)
+
+
+def reauthenticate(client: Client, response: Any, persona: Persona) -> Any:
+    """Answer allauth's request for the password again before a sensitive action; allauth then
+    carries out the action that asked for it."""
+    assert response.status_code == 302, response.status_code
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    return client.post(response["Location"], {"password": persona.password})

@@ -222,3 +222,29 @@ def test_repeated_failed_logins_are_slowed_down_without_saying_if_the_account_ex
     assert (
         "The email address and/or password you specified are not correct." in known.content.decode()
     )
+
+
+def test_staff_sessions_end_after_30_minutes_idle_and_at_browser_close(
+    client: Client, caseworker, settings
+) -> None:
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # the 30 minutes restart with every request
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    sign_in(client, caseworker)
+    assert client.get("/caseworker/").status_code == 200
+    cookie = client.cookies["sessionid"]
+    assert not cookie["max-age"]  # a browser-session cookie: gone when the browser closes
+    expires = Session.objects.get(session_key=cookie.value).expire_date
+    assert timedelta(minutes=29) < expires - timezone.now() <= timedelta(minutes=30)
+    # Thirty-one minutes later, nothing is open any more.
+    Session.objects.filter(session_key=cookie.value).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    response = client.get("/caseworker/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

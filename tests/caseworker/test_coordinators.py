@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
-from tests.caseworker.conftest import make_persona, sign_in
+from tests.caseworker.conftest import make_persona, reauthenticate, sign_in
 from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
@@ -44,10 +44,13 @@ def test_a_coordinator_gives_a_waiting_case_to_a_caseworker(
     assert "Nobody speaks my language" not in listing
     page = client.get(f"/caseworker/unassigned/{waiting_case.public_id}/").content.decode()
     assert "Nobody speaks my language here." in page
-    client.post(
+    grant = client.post(
         f"/caseworker/unassigned/{waiting_case.public_id}/",
         {"colleague": caseworker.profile.pk},
     )
+    # Granting access asks for the password again first.
+    assert RoutingJob.objects.get(case=waiting_case).state == "waiting"
+    reauthenticate(client, grant, key_holding_coordinator)
     job = RoutingJob.objects.get(case=waiting_case)
     assert job.state == "done"
     assert job.assigned_to == caseworker.user
@@ -94,9 +97,11 @@ def test_hand_over_moves_access_to_the_colleague(service_keys, caseworker, db) -
     case = Case.objects.get()
     route_to(case, service_keys, caseworker.profile)
     client = sign_in(Client(), caseworker)
-    client.post(
+    response = client.post(
         f"/caseworker/cases/{case.public_id}/hand-over/", {"colleague": colleague.profile.pk}
     )
+    assert Case.objects.get().wraps.filter(recipient=caseworker.profile.recipient).exists()
+    reauthenticate(client, response, caseworker)  # giving access asks for the password again
     assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
     assert (
         sign_in(Client(), colleague).get(f"/caseworker/cases/{case.public_id}/").status_code == 200
