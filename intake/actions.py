@@ -239,6 +239,26 @@ def send_message_to_survivor(case: Case, case_key: bytes, text: str) -> Message:
     return _add_message(case, case_key, text, Message.Direction.TO_SURVIVOR)
 
 
+def set_referral_consent(case: Case, case_key: bytes, agreed: bool) -> None:
+    """The survivor agrees (or no longer agrees) that their caseworker may refer them to another
+    service. The choice is sealed inside the answers, beside the consent given at submission."""
+    from intake import audit
+
+    answers = open_json(case_key, case.case_id, "answers", bytes(case.answers))
+    answers["consent"]["referral"] = agreed
+    with transaction.atomic():
+        case.answers = _seal_json(case_key, case.case_id, "answers", answers)
+        case.updated_hour = current_hour()
+        case.save(update_fields=["answers", "updated_hour"])
+        # Which way the survivor chose is theirs; the log only says that they chose.
+        audit.record("case.consent_changed", actor=None, case=case)
+
+
+def referral_consented(case: Case, case_key: bytes) -> bool:
+    answers = open_json(case_key, case.case_id, "answers", bytes(case.answers))
+    return bool(answers["consent"].get("referral"))
+
+
 def change_contact(case: Case, case_key: bytes, contact: dict[str, str] | None) -> None:
     case.contact = _seal_json(case_key, case.case_id, "contact", contact) if contact else None
     case.updated_hour = current_hour()
@@ -288,6 +308,8 @@ class SurvivorView:
     messages: list[dict[str, Any]]
     additions: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
+    referral_consent: bool
+    referrals: list[dict[str, Any]]
 
 
 def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
@@ -317,6 +339,8 @@ def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
             open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata))
             for a in case.attachments.all()
         ],
+        referral_consent=referral_consented(case, case_key),
+        referrals=read_referrals(case, case_key),
     )
 
 
@@ -334,17 +358,10 @@ def invite_staff(
     gender: str = "",
     capacity: int = 10,
 ) -> tuple[Any, str]:
-    """Create an invited staff account (no password yet) and the path of its invitation link.
-
-    The link carries a one-time token from Django's password-reset token generator: it stops
-    working once the password is set, and after PASSWORD_RESET_TIMEOUT.
-    """
+    """Create an invited staff account (no password yet) and the path of its invitation link."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
+    from intake import audit
     from intake.models import StaffProfile
 
     email = email.strip().lower()
@@ -362,9 +379,24 @@ def invite_staff(
             gender=gender,
             capacity=capacity,
         )
+        audit.record("staff.invited", actor=invited_by, subject=user, detail=role)
+    return user, set_password_link(user)
+
+
+def set_password_link(user: Any) -> str:
+    """The path of a one-time link where this user sets a password (an invitation or a reset).
+
+    The token comes from Django's password-reset token generator: it stops working once the
+    password is set (the hash it covers changes), and after PASSWORD_RESET_TIMEOUT.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return user, reverse("caseworker:invitation", args=[uid, token])
+    return reverse("caseworker:invitation", args=[uid, token])
 
 
 def enrol_staff_key(profile: Any, password: str) -> None:
@@ -423,6 +455,82 @@ def staff_password_changed(request: Any, user: Any, password: str) -> None:
         enrol_staff_key(profile, password)
     if request is not None and getattr(request, "user", None) == user:
         unlock_staff_key(request, profile, password)
+
+
+def reset_staff_password(profile: Any, *, by: Any) -> str:
+    """A coordinator resets a staff member's password; returns the path of the one-time link
+    where they choose a new one.
+
+    The old password goes, and with it the only way to open their private key: the key pair is
+    removed at once (so routing sends them nothing they could not open), their case wraps are
+    deleted, and every session they had ends (Django ties sessions to the password hash). Their
+    cases stay assigned to them; a coordinator grants them again (regrant_cases) once they have
+    set the new password and so have a new key. Their second factor stays as it was.
+    """
+    from intake import audit
+
+    user = profile.user
+    with transaction.atomic():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        KeyWrap.objects.filter(recipient=profile.recipient).delete()
+        profile.public_key = None
+        profile.sealed_private_key = None
+        profile.key_salt = None
+        profile.coordinators_key_share = None
+        profile.coordinators_key_id = ""
+        profile.save(
+            update_fields=[
+                "public_key",
+                "sealed_private_key",
+                "key_salt",
+                "coordinators_key_share",
+                "coordinators_key_id",
+            ]
+        )
+        audit.record("staff.password_reset", actor=by, subject=user)
+        audit.record("staff.access_revoked", actor=by, subject=user, detail="password reset")
+    return set_password_link(user)
+
+
+def cases_to_regrant(profile: Any) -> "list[Case]":
+    """Open cases still assigned to this staff member that they hold no key for (after a
+    password reset, or before their new key existed)."""
+    return list(
+        Case.objects.open()
+        .filter(routing_job__assigned_to=profile.user_id, routing_job__state=RoutingJob.State.DONE)
+        .exclude(wraps__recipient=profile.recipient)
+        .order_by("id")
+    )
+
+
+def regrant_cases(profile: Any, coordinators_private: bytes, *, by: Any) -> int:
+    """Wrap each of cases_to_regrant() to the staff member's new key, opened through the
+    coordinators' wrap. Returns how many were granted."""
+    if not profile.has_key:
+        return 0
+    granted = 0
+    for case in cases_to_regrant(profile):
+        wrap = KeyWrap.objects.filter(
+            case=case, recipient=RecipientKey.Purpose.COORDINATORS
+        ).first()
+        if wrap is None:
+            continue
+        try:
+            case_key = crypto.unwrap_case_key(
+                bytes(wrap.wrapped),
+                coordinators_private,
+                case_id=case.case_id,
+                recipient=RecipientKey.Purpose.COORDINATORS,
+                key_id=wrap.key_id,
+            )
+        except crypto.DecryptionError:
+            # Wrapped to an older coordinators' key this coordinator does not hold.
+            logger.warning("a case could not be granted again: its coordinators' key differs")
+            continue
+        grant_case(case, case_key, profile, by=by, action="case.regranted")
+        granted += 1
+    return granted
 
 
 # --- Vetting -------------------------------------------------------------------------------------
@@ -582,6 +690,8 @@ class CaseworkerView:
     messages: list[dict[str, Any]]
     additions: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
+    referral_consent: bool
+    referrals: list[dict[str, Any]]
 
 
 def read_case_for_caseworker(case: Case, case_key: bytes) -> CaseworkerView:
@@ -596,6 +706,8 @@ def read_case_for_caseworker(case: Case, case_key: bytes) -> CaseworkerView:
         messages=survivor.messages,
         additions=survivor.additions,
         attachments=attachments,
+        referral_consent=survivor.referral_consent,
+        referrals=survivor.referrals,
     )
 
 
@@ -709,3 +821,126 @@ def record_audit_viewed(profile: Any) -> None:
     from intake import audit
 
     audit.record("audit.viewed", actor=profile.user)
+
+
+# --- Referrals (only with the survivor's consent) ------------------------------------------------
+
+
+class ReferralRefused(Exception):
+    """The survivor has not agreed to be referred: no referral may be recorded."""
+
+
+def record_referral(
+    case: Case, case_key: bytes, profile: Any, *, service_type: str, organisation: str, outcome: str
+) -> Any:
+    """Record a referral, sealed, and mark the case referred. Refused without consent, which is
+    checked here (not only in the form) so that no path can record one without it."""
+    from intake import audit
+    from intake.models import Referral
+
+    if not referral_consented(case, case_key):
+        raise ReferralRefused
+    record = {"service_type": service_type, "organisation": organisation, "outcome": outcome}
+    with transaction.atomic():
+        referral = Referral(case=case, author=profile.user)
+        referral.sealed_record = _seal_json(case_key, case.case_id, referral.item, record)
+        referral.save()
+        if case.status in (Case.Status.RECEIVED, Case.Status.ACKNOWLEDGED, Case.Status.IN_PROGRESS):
+            case.status = Case.Status.REFERRED
+        case.updated_hour = current_hour()
+        case.save(update_fields=["status", "updated_hour"])
+        audit.record("case.referral_recorded", actor=profile.user, case=case)
+    return referral
+
+
+def update_referral_outcome(
+    case: Case, case_key: bytes, profile: Any, referral_id: str, outcome: str
+) -> None:
+    """Change what became of a referral (raises Referral.DoesNotExist for another case's)."""
+    from intake import audit
+    from intake.models import Referral
+
+    referral = Referral.objects.get(case=case, public_id=referral_id)
+    record = open_json(case_key, case.case_id, referral.item, bytes(referral.sealed_record))
+    record["outcome"] = outcome
+    with transaction.atomic():
+        referral.sealed_record = _seal_json(case_key, case.case_id, referral.item, record)
+        referral.updated_hour = current_hour()
+        referral.save(update_fields=["sealed_record", "updated_hour"])
+        audit.record("case.referral_updated", actor=profile.user, case=case)
+
+
+def read_referrals(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+    from intake.models import Referral
+
+    service_types, outcomes = dict(Referral.SERVICE_TYPES), dict(Referral.OUTCOMES)
+    referrals = []
+    for referral in case.referrals.all():
+        record = open_json(case_key, case.case_id, referral.item, bytes(referral.sealed_record))
+        referrals.append(
+            {
+                **record,
+                "public_id": referral.public_id,
+                "service_label": service_types.get(record["service_type"], ""),
+                "outcome_label": outcomes.get(record["outcome"], ""),
+                "hour": referral.updated_hour,
+            }
+        )
+    return referrals
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+
+def export_case(case: Case, case_key: bytes, profile: Any) -> bytes:
+    """Everything the caseworker may read about a case as one JSON document, audited.
+
+    Files are listed with their SHA-256 rather than included: each is downloaded on its own (and
+    streamed), and the hash lets whoever receives the export check that a file is the one sent.
+    """
+    from intake import audit
+
+    view = read_case_for_caseworker(case, case_key)
+    document = {
+        "format": "survivor-portal-case-export/1",
+        "case": case.case_id,
+        "status": case.status,
+        "urgent": case.urgent,
+        "received_hour": case.created_hour.isoformat(),
+        "answers": view.answers,
+        "contact": view.contact,
+        "messages": [
+            {
+                "from": "survivor" if message["from_survivor"] else "caseworker",
+                "hour": message["hour"].isoformat(),
+                "text": message["text"],
+            }
+            for message in view.messages
+        ],
+        "additions": [
+            {"hour": addition["hour"].isoformat(), "text": addition["text"]}
+            for addition in view.additions
+        ],
+        "files": [
+            {
+                key: str(value) if isinstance(value, uuid.UUID) else value
+                for key, value in attachment.items()
+            }
+            for attachment in view.attachments
+        ],
+        "referrals": [
+            {
+                "service_type": referral["service_type"],
+                "organisation": referral["organisation"],
+                "outcome": referral["outcome"],
+                "hour": referral["hour"].isoformat(),
+            }
+            for referral in view.referrals
+        ],
+        "notes": [
+            {"author": note["author"], "hour": note["hour"].isoformat(), "text": note["text"]}
+            for note in read_notes(case, case_key)
+        ],
+    }
+    audit.record("case.exported", actor=profile.user, case=case)
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()

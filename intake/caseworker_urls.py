@@ -19,7 +19,23 @@ urlpatterns = [
     path("cases/<uuid:public_id>/hand-over/", caseworker_views.hand_over, name="hand_over"),
     path("cases/<uuid:public_id>/escalate/", caseworker_views.escalate, name="escalate"),
     path("cases/<uuid:public_id>/notes/", caseworker_views.add_note, name="add_note"),
+    path("cases/<uuid:public_id>/referrals/", caseworker_views.add_referral, name="add_referral"),
+    path(
+        "cases/<uuid:public_id>/referrals/<uuid:referral_id>/",
+        caseworker_views.referral_outcome,
+        name="referral_outcome",
+    ),
+    path("cases/<uuid:public_id>/export/", caseworker_views.export, name="export"),
     path("unassigned/", caseworker_views.unassigned, name="unassigned"),
+    path("deadlines/", caseworker_views.deadlines, name="deadlines"),
+    path("team/invite/", caseworker_views.invite, name="invite"),
+    path("team/<int:user_id>/", caseworker_views.member, name="member"),
+    path(
+        "team/<int:user_id>/reset-password/",
+        caseworker_views.reset_password,
+        name="reset_password",
+    ),
+    path("team/<int:user_id>/regrant/", caseworker_views.regrant, name="regrant"),
     path("audit/", caseworker_views.audit_log, name="audit"),
     path(
         "unassigned/<uuid:public_id>/",

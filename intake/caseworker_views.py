@@ -36,7 +36,10 @@ from intake.access import (
 from intake.forms import (
     ColleagueForm,
     ConductForm,
+    InviteForm,
     NoteForm,
+    ReferralForm,
+    ReferralOutcomeForm,
     ReplyForm,
     SetPasswordForm,
     StatusForm,
@@ -206,6 +209,7 @@ def _render_case(
     *,
     reply_form: ReplyForm | None = None,
     status_form: StatusForm | None = None,
+    referral_form: ReferralForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     view = actions.read_case_for_caseworker(case, case_key)
@@ -218,6 +222,8 @@ def _render_case(
         "colleague_form": ColleagueForm(exclude_user=request.user),
         "notes": actions.read_notes(case, case_key),
         "note_form": NoteForm(),
+        "referral_form": referral_form or ReferralForm(),
+        "outcome_form": ReferralOutcomeForm(),
     }
     return render(request, "caseworker/case.html", context, status=status)
 
@@ -257,10 +263,12 @@ def reply(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpRe
 def change_status(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
     case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_change_status")
     form = StatusForm(request.POST)
-    if form.is_valid() and form.cleaned_data["status"] == Case.Status.REFERRED:
-        consent = actions.open_json(case_key, case.case_id, "answers", bytes(case.answers))
-        if not consent["consent"].get("referral"):
-            form.add_error(None, _("The survivor has not agreed to a referral."))
+    if (
+        form.is_valid()
+        and form.cleaned_data["status"] == Case.Status.REFERRED
+        and not actions.referral_consented(case, case_key)
+    ):
+        form.add_error(None, _("The survivor has not agreed to a referral."))
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, status_form=form, status=400)
     actions.change_status(case, profile, form.cleaned_data["status"], form.cleaned_data["reason"])
@@ -388,3 +396,190 @@ def audit_log(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     entries = AuditEntry.objects.select_related("actor", "subject").order_by("-id")
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "caseworker/audit.html", {"page": page})
+
+
+# --- Referrals and export ------------------------------------------------------------------------
+
+
+@never_cache
+@require_POST
+@staff_required
+def add_referral(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_refer")
+    form = ReferralForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.record_referral(case, case_key, profile, **form.cleaned_data)
+        except actions.ReferralRefused:
+            form.add_error(
+                None,
+                _(
+                    "The survivor has not agreed to a referral. They can agree on their own "
+                    "page; you may ask them in a message."
+                ),
+            )
+    if not form.is_valid():
+        return _render_case(request, profile, case, case_key, referral_form=form, status=400)
+    return redirect("caseworker:case", public_id=public_id)
+
+
+@never_cache
+@require_POST
+@staff_required
+def referral_outcome(
+    request: HttpRequest, profile: StaffProfile, public_id: str, referral_id: str
+) -> HttpResponse:
+    from intake.models import Referral
+
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_refer")
+    form = ReferralOutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.update_referral_outcome(
+                case, case_key, profile, referral_id, form.cleaned_data["outcome"]
+            )
+        except Referral.DoesNotExist:
+            raise Http404 from None
+    return redirect("caseworker:case", public_id=public_id)
+
+
+@never_cache
+@require_POST
+@staff_required
+def export(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    # As for a hand-over: the case is checked first, then the password is asked again.
+    case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_export")
+    return _export(request, profile, case, case_key)
+
+
+@reauthentication_required
+def _export(
+    request: HttpRequest, profile: StaffProfile, case: Case, case_key: bytes
+) -> HttpResponse:
+    response = HttpResponse(
+        actions.export_case(case, case_key, profile), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="case-{case.public_id}.json"'
+    return response
+
+
+# --- Coordinators: inviting, resetting passwords, deadlines ------------------------------------
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@coordinator_required
+def invite(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    form = InviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _invite(request, profile, form)
+    return render(request, "caseworker/invite.html", {"form": form})
+
+
+@reauthentication_required
+def _invite(request: HttpRequest, profile: StaffProfile, form: InviteForm) -> HttpResponse:
+    data = form.cleaned_data
+    user, path = actions.invite_staff(
+        email=data["email"],
+        role=data["role"],
+        invited_by=request.user,
+        languages=data["languages"],
+        regions=data["regions"],
+        specialisms=data["specialisms"],
+        gender=data["gender"],
+        capacity=data["capacity"],
+    )
+    # Shown once, for the coordinator to pass on by a channel they trust; not e-mailed from here
+    # so that a mistyped address never receives a working link.
+    context = {"member_email": user.email, "link": _absolute(request, path), "reset": False}
+    return render(request, "caseworker/set_password_link.html", context)
+
+
+@never_cache
+@require_GET
+@coordinator_required
+def member(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    context = {
+        "member": member,
+        "load": KeyWrap.objects.filter(recipient=member.recipient).count(),
+        "to_regrant": len(actions.cases_to_regrant(member)),
+        "is_self": member.user_id == request.user.pk,
+    }
+    return render(request, "caseworker/member.html", context)
+
+
+@never_cache
+@require_POST
+@coordinator_required
+def reset_password(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    if member.user_id == request.user.pk:
+        raise Http404  # one's own password is changed, not reset, and keeps the key
+    return _reset_password(request, profile, member)
+
+
+@reauthentication_required
+def _reset_password(
+    request: HttpRequest, profile: StaffProfile, member: StaffProfile
+) -> HttpResponse:
+    path = actions.reset_staff_password(member, by=request.user)
+    context = {"member_email": member.user.email, "link": _absolute(request, path), "reset": True}
+    return render(request, "caseworker/set_password_link.html", context)
+
+
+@never_cache
+@require_POST
+@coordinator_required
+def regrant(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    return _regrant(request, profile, member)
+
+
+@reauthentication_required
+def _regrant(request: HttpRequest, profile: StaffProfile, member: StaffProfile) -> HttpResponse:
+    try:
+        private = coordinators_private_key(request, profile)
+    except CaseNotAvailable:
+        raise Http404 from None
+    actions.regrant_cases(member, private, by=request.user)
+    if member.role == StaffProfile.Role.COORDINATOR and member.has_key:
+        actions.share_coordinators_key(member, private, by=request.user)
+    return redirect("caseworker:member", user_id=member.user_id)
+
+
+DEADLINE_HISTORY_DAYS = 30
+
+
+@never_cache
+@require_GET
+@coordinator_required
+def deadlines(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    """Cases past their deadline now, and the deadlines missed in the last 30 days."""
+    from datetime import timedelta
+
+    from intake.models import AuditEntry
+    from intake.routing import overdue_jobs
+
+    since = timezone.now() - timedelta(days=DEADLINE_HISTORY_DAYS)
+    missed = (
+        AuditEntry.objects.filter(action="case.deadline_missed", hour__gte=since)
+        .select_related("subject")
+        .order_by("-id")
+    )
+    by_person = (
+        missed.values("subject__email")
+        .annotate(total=Count("id"))
+        .order_by("-total", "subject__email")
+    )
+    context = {
+        "overdue": overdue_jobs(),
+        "missed": missed[:200],
+        "by_person": by_person,
+        "days": DEADLINE_HISTORY_DAYS,
+    }
+    return render(request, "caseworker/deadlines.html", context)

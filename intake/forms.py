@@ -265,6 +265,21 @@ class ContactForm(forms.Form):
     contact_code_word = AccountForm.base_fields["contact_code_word"]
 
 
+class ReferralConsentForm(forms.Form):
+    """The survivor's later choice about being referred to another service."""
+
+    referral = forms.TypedChoiceField(
+        label=_("May your caseworker refer you to another service?"),
+        choices=[
+            ("yes", _("Yes, my caseworker may refer me")),
+            ("no", _("No, not now")),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose yes or no.")},
+    )
+
+
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that everything will be deleted and cannot be brought back."),
@@ -439,3 +454,94 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Encrypted, and never shown to the survivor."),
     )
+
+
+class ReferralForm(forms.Form):
+    service_type = forms.ChoiceField(label=_("Service"), choices=[])
+    organisation = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        help_text=_("Only the organisation's name: the survivor can read this record."),
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from intake.models import Referral
+
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = Referral.SERVICE_TYPES  # type: ignore[attr-defined]
+        self.fields["outcome"].choices = Referral.OUTCOMES  # type: ignore[attr-defined]
+
+
+class ReferralOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from intake.models import Referral
+
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = Referral.OUTCOMES  # type: ignore[attr-defined]
+
+
+def _codes(text: str) -> list[str]:
+    """'ar, fa  ps' -> ['ar', 'fa', 'ps']: short codes typed by a coordinator."""
+    return [code for code in text.replace(",", " ").lower().split() if code]
+
+
+class InviteForm(forms.Form):
+    """A coordinator invites a caseworker or a coordinator (the same facts as
+    `manage.py invite_caseworker`)."""
+
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+    languages = forms.CharField(
+        label=_("Languages"),
+        max_length=200,
+        help_text=_("Language codes, separated by spaces, for example: ar fa en."),
+    )
+    regions = forms.CharField(
+        label=_("Regions"),
+        max_length=200,
+        required=False,
+        help_text=_("Countries, separated by commas, for example: Sudan, Afghanistan."),
+    )
+    specialisms = forms.MultipleChoiceField(
+        label=_("Specialisms"), choices=[], required=False, widget=forms.CheckboxSelectMultiple
+    )
+    gender = forms.ChoiceField(
+        label=_("Gender (for survivors who ask)"), choices=[], required=False
+    )
+    capacity = forms.IntegerField(
+        label=_("Open cases at most"), min_value=1, max_value=200, initial=10
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from intake.models import StaffProfile
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = StaffProfile.Role.choices  # type: ignore[attr-defined]
+        self.fields["specialisms"].choices = StaffProfile.SPECIALISMS  # type: ignore[attr-defined]
+        self.fields["gender"].choices = [  # type: ignore[attr-defined]
+            ("", _("Not given")),
+            *StaffProfile.GENDERS,
+        ]
+
+    def clean_email(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("This address already has an account."))
+        return email
+
+    def clean_languages(self) -> list[str]:
+        codes = _codes(self.cleaned_data["languages"])
+        if not codes or any(
+            not code.replace("-", "").isalpha() or len(code) > 10 for code in codes
+        ):
+            raise forms.ValidationError(_("Give at least one language code, such as ar or fa."))
+        return codes
+
+    def clean_regions(self) -> list[str]:
+        # Routing compares these with the country a survivor typed, ignoring case.
+        return [name.strip() for name in self.cleaned_data["regions"].split(",") if name.strip()]

@@ -364,3 +364,46 @@ class Note(models.Model):
     @property
     def item(self) -> str:
         return f"note:{self.public_id}"
+
+
+class Referral(models.Model):
+    """A referral of the survivor to another service, recorded only with the survivor's consent.
+
+    Everything about it (service type, organisation, outcome) is sealed with the case key as item
+    `referral:<public_id>`: which organisation a survivor was sent to can identify them.
+    """
+
+    SERVICE_TYPES = [
+        ("legal", _("Legal help")),
+        ("medical", _("Medical care")),
+        ("psychosocial", _("Counselling and psychosocial support")),
+        ("safety", _("Safety and shelter")),
+        ("asylum", _("Asylum and migration")),
+        ("livelihood", _("Livelihood and practical help")),
+        ("justice", _("Documentation for justice")),
+        ("other", _("Another service")),
+    ]
+    OUTCOMES = [
+        ("proposed", _("Proposed to the service")),
+        ("accepted", _("Accepted by the service")),
+        ("declined_by_service", _("Declined by the service")),
+        ("declined_by_survivor", _("The survivor decided not to go")),
+        ("completed", _("Completed")),
+    ]
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    sealed_record = models.BinaryField()
+    created_hour = models.DateTimeField(default=current_hour)
+    updated_hour = models.DateTimeField(default=current_hour)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"referral {self.public_id}"
+
+    @property
+    def item(self) -> str:
+        return f"referral:{self.public_id}"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("my-account/message/", views.send_message, name="message"),
     path("my-account/add/", views.add_information, name="add"),
     path("my-account/contact/", views.change_contact, name="contact"),
+    path("my-account/referral/", views.referral_consent, name="referral_consent"),
     path("my-account/withdraw/", views.withdraw, name="withdraw"),
     path("leave/", views.leave, name="leave"),
 ]

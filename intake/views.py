@@ -39,6 +39,7 @@ from intake.forms import (
     ContactForm,
     MessageForm,
     ReceiptForm,
+    ReferralConsentForm,
     WithdrawForm,
     account_answers,
     account_contact,
@@ -307,8 +308,13 @@ def survivor_session_required(view: View) -> View:
 def _render_case(
     request: HttpRequest, case: Case, case_key: bytes, status: int = 200, **forms: Any
 ) -> HttpResponse:
+    view = actions.read_case_for_survivor(case, case_key)
+    referral_form = forms.get("referral_form") or ReferralConsentForm(
+        initial={"referral": "yes" if view.referral_consent else "no"}
+    )
     context = {
-        "view": actions.read_case_for_survivor(case, case_key),
+        "view": view,
+        "referral_form": referral_form,
         "message_form": forms.get("message_form") or MessageForm(),
         "addition_form": forms.get("addition_form") or AdditionForm(),
         "contact_form": forms.get("contact_form") or ContactForm(),
@@ -327,6 +333,7 @@ def case_page(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse
         "sent": _("Your message was sent."),
         "added": _("Your information was added."),
         "contact": _("Your contact details were changed."),
+        "referral": _("Your choice about referrals was saved."),
     }.get(request.GET.get("done", ""))
     return _render_case(request, case, case_key, notice=notice)
 
@@ -401,6 +408,17 @@ def change_contact(request: HttpRequest, case: Case, case_key: bytes) -> HttpRes
     )
     actions.change_contact(case, case_key, contact)
     return redirect(reverse("intake:case") + "?done=contact")
+
+
+@never_cache
+@require_POST
+@survivor_session_required
+def referral_consent(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    form = ReferralConsentForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, case_key, status=400, referral_form=form)
+    actions.set_referral_consent(case, case_key, form.cleaned_data["referral"])
+    return redirect(reverse("intake:case") + "?done=referral")
 
 
 @never_cache

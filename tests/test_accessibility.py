@@ -116,6 +116,51 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys) -> None:
     assert {name: v for name, v in found.items() if v} == {}
 
 
+def test_coordinator_pages_meet_wcag_21_aa(browser, service_keys) -> None:
+    from django.core.management import call_command
+
+    from intake import audit
+    from intake.models import Case, RoutingJob, StaffProfile
+
+    coordinator = make_persona("a11y-coordinator@example.org", role=StaffProfile.Role.COORDINATOR)
+    call_command(
+        "share_coordinators_key",
+        coordinator.user.email,
+        coordinators_key_file=str(service_keys.coordinators),
+    )
+    caseworker = make_persona("a11y-caseworker@example.org", languages=["en"])
+    send(Client(), account_data(narrative="An account."))
+    case = Case.objects.get()
+    RoutingJob.objects.filter(case=case).update(state=RoutingJob.State.WAITING, reason="waiting")
+    audit.record("case.deadline_missed", actor=None, case=case, subject=caseworker.user)
+    session = browser(viewport={"width": 1200, "height": 900})
+    page = session.new_page()
+    page.goto(session.url("/accounts/login/"))
+    page.fill("input[name=login]", coordinator.user.email)
+    page.fill("input[name=password]", coordinator.password)
+    page.click("form button[type=submit]")
+    page.fill("input[name=code]", coordinator.totp_code())
+    page.click("form button[type=submit]")
+    found = {}
+    for name, path in [
+        ("team", "/caseworker/team/"),
+        ("member", f"/caseworker/team/{caseworker.user.pk}/"),
+        ("vet", f"/caseworker/team/{caseworker.user.pk}/vet/"),
+        ("invite", "/caseworker/team/invite/"),
+        ("deadlines", "/caseworker/deadlines/"),
+        ("waiting", "/caseworker/unassigned/"),
+        ("audit log", "/caseworker/audit/"),
+    ]:
+        page.goto(session.url(path))
+        found[name] = violations(page)
+    # An invitation with mistakes: the error summary and the fields in error.
+    page.goto(session.url("/caseworker/team/invite/"))
+    page.fill("input[name=email]", "not an address")
+    page.click("form button[type=submit]")
+    found["invite with errors"] = violations(page)
+    assert {name: v for name, v in found.items() if v} == {}
+
+
 # The first visit to every survivor page, HTML and every same-origin sub-resource, compressed
 # where the server compresses (issue 7's budget for slow and watched connections).
 PAGE_BUDGET_BYTES = 30 * 1024

@@ -28,6 +28,13 @@ class Persona:
     def profile(self) -> StaffProfile:
         return StaffProfile.objects.get(user=self.user)
 
+    def forget_used_code(self) -> None:
+        """allauth refuses a TOTP code used once already (a replay); a test that signs the same
+        person in twice within one 30-second window forgets the first use."""
+        from django.core.cache import cache
+
+        cache.delete(f"allauth.mfa.totp.used?user={self.user.pk}&code={self.totp_code()}")
+
     def totp_code(self) -> str:
         assert self.totp_secret
         counter = next(iter(yield_hotp_counters_from_time()))
@@ -107,3 +114,16 @@ def reauthenticate(client: Client, response: Any, persona: Persona) -> Any:
     assert response.status_code == 302, response.status_code
     assert response["Location"].startswith("/accounts/reauthenticate/")
     return client.post(response["Location"], {"password": persona.password})
+
+
+@pytest.fixture
+def key_holding_coordinator(coordinator, service_keys) -> Persona:
+    """A coordinator who holds the coordinators' key (as after vetting by another coordinator)."""
+    from django.core.management import call_command
+
+    call_command(
+        "share_coordinators_key",
+        coordinator.user.email,
+        coordinators_key_file=str(service_keys.coordinators),
+    )
+    return coordinator

@@ -50,6 +50,13 @@ def urls(case: Case) -> list[tuple[str, str, dict]]:
         ("post", base + "status/", {"status": "in_progress", "reason": "in_progress"}),
         ("get", base + f"files/{file_id}/", {}),
         ("post", base + "hand-over/", {"colleague": "0"}),
+        ("post", base + "notes/", {"text": "a note"}),
+        (
+            "post",
+            base + "referrals/",
+            {"service_type": "legal", "organisation": "A legal aid group", "outcome": "proposed"},
+        ),
+        ("post", base + "export/", {}),
         # Last: escalating ends the caseworker's access to the case.
         ("post", base + "escalate/", {}),
     ]
@@ -60,9 +67,11 @@ def test_the_assigned_caseworker_can_use_every_case_url(submitted, caseworker) -
     client = sign_in(Client(), caseworker)
     for method, url, data in urls(case):
         response = request_(client, method, url, data)
-        # Handing over asks for the password again first (a redirect), then finds colleague 0
-        # is no one.
-        expected = (302,) if url.endswith("hand-over/") else (200, 302)
+        # Handing over and exporting ask for the password again first (a redirect); a referral
+        # is refused (400) because this survivor has not agreed to one.
+        expected = {"hand-over/": (302,), "export/": (302,), "referrals/": (400,)}.get(
+            url.rstrip("/").rsplit("/", 1)[-1] + "/", (200, 302)
+        )
         assert response.status_code in expected, (url, response.status_code)
 
 

@@ -1,7 +1,6 @@
 """The coordinators' key, the waiting queue, grants, hand-over and escalation."""
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
@@ -10,16 +9,6 @@ from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def key_holding_coordinator(coordinator, service_keys):
-    call_command(
-        "share_coordinators_key",
-        coordinator.user.email,
-        coordinators_key_file=str(service_keys.coordinators),
-    )
-    return coordinator
 
 
 @pytest.fixture

@@ -1,0 +1,175 @@
+"""The coordinators' pages: inviting, resetting a password and granting cases again, deadlines."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from intake import actions, audit
+from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
+from intake.routing import eligible_caseworkers
+from tests.caseworker.conftest import make_persona, reauthenticate, sign_in
+from tests.caseworker.test_cases import route_to
+from tests.intake.conftest import account_data, send
+
+pytestmark = pytest.mark.django_db
+
+INVITATION = {
+    "email": "New.Person@Example.org",
+    "role": "caseworker",
+    "languages": "ar, fa",
+    "regions": "Sudan, Afghanistan",
+    "specialisms": ["children", "legal"],
+    "gender": "woman",
+    "capacity": 6,
+}
+
+
+def link_on(page: str) -> str:
+    """The path of the one-time link shown on the page."""
+    start = page.index('id="one-time-link"')
+    value = page.index('value="', start) + len('value="')
+    return urlsplit(page[value : page.index('"', value)]).path
+
+
+@pytest.mark.parametrize("persona", ["caseworker", "unvetted_caseworker"])
+def test_only_vetted_coordinators_see_the_team_pages(
+    persona, coordinator, request: pytest.FixtureRequest
+) -> None:
+    client = sign_in(Client(), request.getfixturevalue(persona))
+    target = coordinator.user.pk
+    for url in [
+        "/caseworker/team/invite/",
+        f"/caseworker/team/{target}/",
+        "/caseworker/deadlines/",
+    ]:
+        assert client.get(url).status_code == 404, url
+    for url in [
+        f"/caseworker/team/{target}/reset-password/",
+        f"/caseworker/team/{target}/regrant/",
+    ]:
+        assert client.post(url).status_code == 404, url
+    assert coordinator.user.has_usable_password()
+
+
+def test_a_coordinator_invites_through_the_page(coordinator) -> None:
+    client = sign_in(Client(), coordinator)
+    asked = client.post("/caseworker/team/invite/", INVITATION)
+    assert not StaffProfile.objects.filter(user__email="new.person@example.org").exists()
+    page = reauthenticate(client, asked, coordinator).content.decode()
+    invited = StaffProfile.objects.get(user__email="new.person@example.org")
+    assert invited.vetting == StaffProfile.Vetting.INVITED
+    assert invited.invited_by == coordinator.user
+    assert invited.languages == ["ar", "fa"]
+    assert invited.regions == ["Sudan", "Afghanistan"]
+    assert invited.specialisms == ["children", "legal"]
+    assert (invited.gender, invited.capacity) == ("woman", 6)
+    assert AuditEntry.objects.filter(
+        action="staff.invited", actor=coordinator.user, subject=invited.user
+    ).exists()
+
+    # The link shown once sets the password and makes the key pair.
+    link = link_on(page)
+    accepted = Client().post(
+        link, {"password1": "a long new passphrase 1", "password2": "a long new passphrase 1"}
+    )
+    assert accepted.status_code == 200
+    invited.refresh_from_db()
+    assert invited.has_key
+    assert invited.vetting == StaffProfile.Vetting.PENDING
+    assert Client().get(link).status_code == 404  # used once
+
+
+def test_invitation_mistakes_are_explained_and_kept(coordinator, caseworker) -> None:
+    client = sign_in(Client(), coordinator)
+    response = client.post(
+        "/caseworker/team/invite/",
+        {**INVITATION, "email": caseworker.user.email.upper(), "languages": "a1 !"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This address already has an account." in page
+    assert "Give at least one language code" in page
+    assert "Sudan, Afghanistan" in page  # what was typed is kept
+
+
+def test_a_reset_ends_access_and_the_coordinator_grants_the_cases_again(
+    key_holding_coordinator, caseworker, service_keys
+) -> None:
+    send(Client(), account_data(narrative="Words only the caseworker should read."))
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.DONE, assigned_to=caseworker.user
+    )
+    old_session = sign_in(Client(), caseworker)
+    assert old_session.get(f"/caseworker/cases/{case.public_id}/").status_code == 200
+
+    coordinator = sign_in(Client(), key_holding_coordinator)
+    asked = coordinator.post(f"/caseworker/team/{caseworker.user.pk}/reset-password/")
+    assert caseworker.profile.has_key  # nothing happens before the password is given again
+    page = reauthenticate(coordinator, asked, key_holding_coordinator).content.decode()
+    link = link_on(page)
+
+    # At once: the old session and password are dead, the key and the wrap are gone, and
+    # routing no longer chooses this caseworker.
+    assert old_session.get("/caseworker/")["Location"].startswith("/accounts/login/")
+    assert not Client().login(username=caseworker.user.email, password=caseworker.password)
+    assert not caseworker.profile.has_key
+    assert not KeyWrap.objects.filter(recipient=caseworker.profile.recipient).exists()
+    assert caseworker.profile not in eligible_caseworkers()
+    member_page = coordinator.get(f"/caseworker/team/{caseworker.user.pk}/").content.decode()
+    assert "1 open case is assigned to this person" in member_page
+    assert "They must choose their new password first." in member_page
+
+    # The caseworker chooses a new password with the link, and signs in (their TOTP stays).
+    caseworker.password = "a brand new passphrase 2"
+    Client().post(link, {"password1": caseworker.password, "password2": caseworker.password})
+    caseworker.forget_used_code()
+    fresh = sign_in(Client(), caseworker)
+    assert fresh.get(f"/caseworker/cases/{case.public_id}/").status_code == 404
+    assert caseworker.profile.vetting == StaffProfile.Vetting.VETTED
+
+    # The coordinator gave their password again for the reset a moment ago: allauth does not
+    # ask again within ACCOUNT_REAUTHENTICATION_TIMEOUT.
+    granted = coordinator.post(f"/caseworker/team/{caseworker.user.pk}/regrant/")
+    assert granted["Location"] == f"/caseworker/team/{caseworker.user.pk}/"
+    page = fresh.get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    assert "Words only the caseworker should read." in page
+    assert actions.cases_to_regrant(caseworker.profile) == []
+    for action in ["staff.password_reset", "staff.access_revoked", "case.regranted"]:
+        assert AuditEntry.objects.filter(action=action, subject=caseworker.user).exists(), action
+    assert audit.verify() is None  # the chain is intact
+
+
+def test_nobody_resets_their_own_password(key_holding_coordinator) -> None:
+    client = sign_in(Client(), key_holding_coordinator)
+    response = client.post(f"/caseworker/team/{key_holding_coordinator.user.pk}/reset-password/")
+    assert response.status_code == 404
+    assert key_holding_coordinator.profile.has_key
+
+
+def test_the_deadlines_page_lists_overdue_cases_and_missed_deadlines(
+    coordinator, caseworker, service_keys, settings
+) -> None:
+    send(Client(), account_data(narrative="Still waiting for someone."))
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.DONE,
+        assigned_to=caseworker.user,
+        available_at=timezone.now() - timedelta(hours=settings.ROUTING_DEADLINE_HOURS + 2),
+    )
+    slow = make_persona("slow@example.org")
+    for _ in range(2):
+        audit.record("case.deadline_missed", actor=None, case=case, subject=slow.user)
+
+    page = sign_in(Client(), coordinator).get("/caseworker/deadlines/").content.decode()
+    overdue = page[page.index("Past the deadline now") : page.index("Deadlines missed")]
+    assert str(case.public_id)[:8] in overdue
+    assert caseworker.user.email in overdue
+    missed = page[page.index("Deadlines missed") :]
+    assert f"<td>{slow.user.email}</td><td>2</td>" in missed
+    assert "Still waiting for someone." not in page
