@@ -533,6 +533,38 @@ def regrant_cases(profile: Any, coordinators_private: bytes, *, by: Any) -> int:
     return granted
 
 
+def update_staff_profile(profile: Any, *, by: Any, changes: dict[str, Any]) -> None:
+    """A coordinator changes what routing matches someone on (languages, capacity...)."""
+    from intake import audit
+
+    fields = ["languages", "regions", "specialisms", "gender", "capacity"]
+    with transaction.atomic():
+        for name in fields:
+            setattr(profile, name, changes[name])
+        profile.save(update_fields=fields)
+        audit.record("staff.profile_changed", actor=by, subject=profile.user)
+        # More room or new languages may fit accounts that are waiting.
+        transaction.on_commit(_retry_waiting)
+
+
+def set_availability(profile: Any, available: bool) -> None:
+    """A caseworker says whether they can take new cases (routing skips them while not); the
+    cases they hold stay with them."""
+    from intake import audit
+
+    with transaction.atomic():
+        profile.available = available
+        profile.save(update_fields=["available"])
+        audit.record(
+            "staff.availability_changed",
+            actor=profile.user,
+            subject=profile.user,
+            detail="available" if available else "unavailable",
+        )
+        if available:
+            transaction.on_commit(_retry_waiting)
+
+
 # --- Vetting -------------------------------------------------------------------------------------
 
 

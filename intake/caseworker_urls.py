@@ -30,6 +30,8 @@ urlpatterns = [
     path("deadlines/", caseworker_views.deadlines, name="deadlines"),
     path("team/invite/", caseworker_views.invite, name="invite"),
     path("team/<int:user_id>/", caseworker_views.member, name="member"),
+    path("team/<int:user_id>/profile/", caseworker_views.edit_member, name="edit_member"),
+    path("availability/", caseworker_views.availability, name="availability"),
     path(
         "team/<int:user_id>/reset-password/",
         caseworker_views.reset_password,

@@ -34,6 +34,7 @@ from intake.access import (
     staff_profile,
 )
 from intake.forms import (
+    AvailabilityForm,
     ColleagueForm,
     ConductForm,
     InviteForm,
@@ -42,6 +43,7 @@ from intake.forms import (
     ReferralOutcomeForm,
     ReplyForm,
     SetPasswordForm,
+    StaffProfileForm,
     StatusForm,
     SuspendForm,
     VetForm,
@@ -108,15 +110,51 @@ def conduct(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    # Urgent first, then oldest first; nothing decrypted for the list.
-    cases = list(cases_for_staff(profile).order_by("-urgent", "created_hour"))
+    # Urgent first, then the nearest deadline (routing time plus the deadline); nothing decrypted
+    # for the list.
+    cases = list(
+        cases_for_staff(profile)
+        .select_related("routing_job")
+        .order_by("-urgent", "routing_job__available_at", "created_hour")
+    )
+    rows = [(case, acknowledge_by(case)) for case in cases]
     context = {
         "profile": profile,
+        "rows": rows,
         "cases": cases,
         "urgent_count": sum(1 for case in cases if case.urgent),
         "can_receive": profile.vetting == StaffProfile.Vetting.VETTED,
+        "availability_form": AvailabilityForm(
+            initial={"available": "yes" if profile.available else "no"}
+        ),
     }
     return render(request, "caseworker/queue.html", context)
+
+
+def acknowledge_by(case: Case) -> Any:
+    """When an unacknowledged case must be acknowledged before routing gives it to someone else
+    (None once acknowledged)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    job = getattr(case, "routing_job", None)
+    if case.status != Case.Status.RECEIVED or job is None:
+        return None
+    hours = (
+        settings.ROUTING_URGENT_DEADLINE_HOURS if case.urgent else settings.ROUTING_DEADLINE_HOURS
+    )
+    return job.available_at + timedelta(hours=hours)
+
+
+@never_cache
+@require_POST
+@staff_required
+def availability(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    form = AvailabilityForm(request.POST)
+    if form.is_valid():
+        actions.set_availability(profile, form.cleaned_data["available"])
+    return redirect("caseworker:queue")
 
 
 def coordinator_required(view: View) -> View:
@@ -504,13 +542,35 @@ def _invite(request: HttpRequest, profile: StaffProfile, form: InviteForm) -> Ht
 @coordinator_required
 def member(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
     member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    return _render_member(request, member)
+
+
+def _render_member(
+    request: HttpRequest,
+    member: StaffProfile,
+    profile_form: StaffProfileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "member": member,
         "load": KeyWrap.objects.filter(recipient=member.recipient).count(),
         "to_regrant": len(actions.cases_to_regrant(member)),
         "is_self": member.user_id == request.user.pk,
+        "profile_form": profile_form or StaffProfileForm.for_profile(member),
     }
-    return render(request, "caseworker/member.html", context)
+    return render(request, "caseworker/member.html", context, status=status)
+
+
+@never_cache
+@require_POST
+@coordinator_required
+def edit_member(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpResponse:
+    member = get_object_or_404(StaffProfile.objects.select_related("user"), user_id=user_id)
+    form = StaffProfileForm.for_profile(member, request.POST)
+    if not form.is_valid():
+        return _render_member(request, member, profile_form=form, status=400)
+    actions.update_staff_profile(member, by=request.user, changes=form.cleaned_data)
+    return redirect("caseworker:member", user_id=member.user_id)
 
 
 @never_cache

@@ -485,15 +485,12 @@ class ReferralOutcomeForm(forms.Form):
 
 def _codes(text: str) -> list[str]:
     """'ar, fa  ps' -> ['ar', 'fa', 'ps']: short codes typed by a coordinator."""
-    return [code for code in text.replace(",", " ").lower().split() if code]
+    return [code for code in text.replace(",", " ").replace("،", " ").lower().split() if code]
 
 
-class InviteForm(forms.Form):
-    """A coordinator invites a caseworker or a coordinator (the same facts as
-    `manage.py invite_caseworker`)."""
+class StaffProfileForm(forms.Form):
+    """What routing matches a staff member on, as a coordinator sets it."""
 
-    email = forms.EmailField(label=_("E-mail address"))
-    role = forms.ChoiceField(label=_("Role"), choices=[])
     languages = forms.CharField(
         label=_("Languages"),
         max_length=200,
@@ -519,20 +516,22 @@ class InviteForm(forms.Form):
         from intake.models import StaffProfile
 
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = StaffProfile.Role.choices  # type: ignore[attr-defined]
         self.fields["specialisms"].choices = StaffProfile.SPECIALISMS  # type: ignore[attr-defined]
         self.fields["gender"].choices = [  # type: ignore[attr-defined]
             ("", _("Not given")),
             *StaffProfile.GENDERS,
         ]
 
-    def clean_email(self) -> str:
-        from django.contrib.auth import get_user_model
-
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("This address already has an account."))
-        return email
+    @classmethod
+    def for_profile(cls, profile: Any, data: Any = None) -> "StaffProfileForm":
+        initial = {
+            "languages": " ".join(profile.languages),
+            "regions": ", ".join(profile.regions),
+            "specialisms": profile.specialisms,
+            "gender": profile.gender,
+            "capacity": profile.capacity,
+        }
+        return cls(data, initial=initial)
 
     def clean_languages(self) -> list[str]:
         codes = _codes(self.cleaned_data["languages"])
@@ -543,5 +542,42 @@ class InviteForm(forms.Form):
         return codes
 
     def clean_regions(self) -> list[str]:
-        # Routing compares these with the country a survivor typed, ignoring case.
-        return [name.strip() for name in self.cleaned_data["regions"].split(",") if name.strip()]
+        # Routing compares these with the country a survivor typed, ignoring case. Arabic and
+        # Persian keyboards type "،" for a comma.
+        names = self.cleaned_data["regions"].replace("،", ",").split(",")
+        return [name.strip() for name in names if name.strip()]
+
+
+class InviteForm(StaffProfileForm):
+    """A coordinator invites a caseworker or a coordinator (the same facts as
+    `manage.py invite_caseworker`)."""
+
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+    field_order = ["email", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from intake.models import StaffProfile
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = StaffProfile.Role.choices  # type: ignore[attr-defined]
+
+    def clean_email(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("This address already has an account."))
+        return email
+
+
+class AvailabilityForm(forms.Form):
+    available = forms.TypedChoiceField(
+        label=_("New cases"),
+        choices=[
+            ("yes", _("I can take new cases")),
+            ("no", _("I cannot take new cases now (leave, full, away)")),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )

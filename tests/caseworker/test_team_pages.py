@@ -173,3 +173,53 @@ def test_the_deadlines_page_lists_overdue_cases_and_missed_deadlines(
     missed = page[page.index("Deadlines missed") :]
     assert f"<td>{slow.user.email}</td><td>2</td>" in missed
     assert "Still waiting for someone." not in page
+
+
+def test_a_coordinator_changes_what_routing_matches_on(coordinator, caseworker) -> None:
+    client = sign_in(Client(), coordinator)
+    url = f"/caseworker/team/{caseworker.user.pk}/profile/"
+    wrong = client.post(url, {**INVITATION, "languages": "a1 !"})
+    assert wrong.status_code == 400
+    assert "Give at least one language code" in wrong.content.decode()
+    assert "Sudan, Afghanistan" in wrong.content.decode()
+    client.post(url, {**INVITATION, "languages": "uk ru", "capacity": 3})
+    profile = caseworker.profile
+    assert profile.languages == ["uk", "ru"]
+    assert profile.capacity == 3
+    assert AuditEntry.objects.filter(action="staff.profile_changed", subject=caseworker.user)
+    assert sign_in(Client(), caseworker).post(url, INVITATION).status_code == 404
+
+
+def test_a_caseworker_pauses_new_cases_and_keeps_their_own(caseworker, service_keys) -> None:
+    send(Client(), account_data(in_danger=True))
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.DONE, assigned_to=caseworker.user
+    )
+    client = sign_in(Client(), caseworker)
+    queue = client.get("/caseworker/").content.decode()
+    assert "I can take new cases" in queue
+    assert "Acknowledge by" in queue
+    client.post("/caseworker/availability/", {"available": "no"})
+    assert not caseworker.profile.available
+    assert caseworker.profile not in eligible_caseworkers()
+    assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 200
+    client.post("/caseworker/availability/", {"available": "yes"})
+    assert caseworker.profile in eligible_caseworkers()
+    assert list(
+        AuditEntry.objects.filter(action="staff.availability_changed").values_list(
+            "detail", flat=True
+        )
+    ) == ["unavailable", "available"]
+
+
+def test_arabic_and_persian_commas_separate_regions_and_languages() -> None:
+    from intake.forms import StaffProfileForm
+
+    form = StaffProfileForm(
+        {"languages": "ar،fa", "regions": "السودان، أفغانستان", "capacity": 5, "gender": ""}
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["languages"] == ["ar", "fa"]
+    assert form.cleaned_data["regions"] == ["السودان", "أفغانستان"]
