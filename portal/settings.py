@@ -220,6 +220,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Recovery codes are shown once, when they are made (issue 5): a stolen session cannot read them
+# later, and they cannot be downloaded. A staff member who lost them makes new ones.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Encrypts staff TOTP secrets at rest (portal.adapters.PortalMFAAdapter). Development derives one.
 MFA_SECRETS_KEY = envsecret("MFA_SECRETS_KEY", required=not DEBUG) or (
     "development-mfa-key:" + SECRET_KEY
