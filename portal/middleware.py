@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware import csrf as django_csrf
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import decorator_from_middleware
 
 
@@ -15,6 +16,10 @@ class SecurityHeadersMiddleware:
 
     It sits outermost in MIDDLEWARE so that responses short-circuited by later middleware (static
     files from WhiteNoise, redirects, errors) get the same headers as views.
+
+    It also forbids caching of every response from the areas that show case data or forms
+    (intake, the staff pages and the admin), whatever the view did: a page kept in the browser's
+    cache can be read back by whoever holds the device next (DESIGN.md invariant 4).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -22,6 +27,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if is_private_area(request.path_info):
+            add_never_cache_headers(response)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         response.headers.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
@@ -30,6 +37,17 @@ class SecurityHeadersMiddleware:
             "Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
         )
         return response
+
+
+def is_staff_area(path: str) -> bool:
+    return path.startswith(("/caseworker/", "/accounts/", "/" + settings.ADMIN_URL))
+
+
+def is_private_area(path: str) -> bool:
+    """The staff area, and a survivor's intake pages under any language prefix (/ar/intake/...)."""
+    language, _, rest = path.lstrip("/").partition("/")
+    intake = rest.startswith("intake/") and language in dict(settings.LANGUAGES)
+    return intake or is_staff_area(path)
 
 
 class CsrfViewMiddleware(django_csrf.CsrfViewMiddleware):
@@ -81,7 +99,7 @@ class RequireStaffMfaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and self._is_staff_area(request.path):
+        if request.user.is_authenticated and is_staff_area(request.path):
             from allauth.mfa.utils import is_mfa_enabled
 
             if not request.path.startswith(self.ALLOWED_PREFIXES) and not is_mfa_enabled(
@@ -89,7 +107,3 @@ class RequireStaffMfaMiddleware:
             ):
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
-
-    @staticmethod
-    def _is_staff_area(path: str) -> bool:
-        return path.startswith(("/caseworker/", "/accounts/", "/" + settings.ADMIN_URL))

@@ -108,6 +108,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so even static files and error responses carry the baseline headers.
     "portal.middleware.SecurityHeadersMiddleware",
+    # Next, for the same reason: inside LocaleMiddleware or CommonMiddleware it missed the language
+    # redirects and the 400 for a bad Host, and inside WhiteNoise the static files (an SVG opened
+    # on its own is a document that could run script).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,7 +121,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.RequireStaffMfaMiddleware",
     "intake.middleware.StaffKeyCookieMiddleware",
@@ -217,6 +220,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Recovery codes are shown once, when they are made (issue 5): a stolen session cannot read them
+# later, and they cannot be downloaded. A staff member who lost them makes new ones.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Encrypts staff TOTP secrets at rest (portal.adapters.PortalMFAAdapter). Development derives one.
 MFA_SECRETS_KEY = envsecret("MFA_SECRETS_KEY", required=not DEBUG) or (
     "development-mfa-key:" + SECRET_KEY
@@ -258,7 +264,8 @@ TIME_ZONE = "UTC"
 # --- Static files -----------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here (the image build); a test collects into a folder of its own.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
