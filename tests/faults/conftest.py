@@ -271,7 +271,7 @@ class WebServer:
             client.delete(key)
 
 
-def start_web_server(log_dir: Path, **env: str) -> WebServer:
+def start_web_server(log_dir: Path, config: str = "gunicorn.conf.py", **env: str) -> WebServer:
     """gunicorn with the production configuration (gunicorn.conf.py), 2 workers of 4 threads.
 
     It uses the test database unless DATABASE_URL is given, the configured Redis, and a Celery
@@ -296,7 +296,7 @@ def start_web_server(log_dir: Path, **env: str) -> WebServer:
     log_path = log_dir / f"gunicorn-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            [sys.executable, "-m", "gunicorn", "-c", config],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=log,
@@ -323,8 +323,8 @@ def web_server_factory(tmp_path: Path) -> Iterator[object]:
     """Start gunicorn servers for one test; all are stopped at its end."""
     servers: list[WebServer] = []
 
-    def start(**env: str) -> WebServer:
-        server = start_web_server(tmp_path, **env)
+    def start(config: str = "gunicorn.conf.py", **env: str) -> WebServer:
+        server = start_web_server(tmp_path, config, **env)
         servers.append(server)
         return server
 
