@@ -57,10 +57,12 @@ class Page:
 @dataclass
 class Visitor:
     """A browser: keeps its cookies (Secure ones too, as browsers do for localhost) and posts
-    forms as the portal's pages do. `forwarded_for` is the address a proxy in front would add."""
+    forms as the portal's pages do. `forwarded_for` is the address the proxy in front adds (the
+    servers here trust one proxy): one of its own unless given, so that rate-limit counters, kept
+    in the shared Redis, never add up across tests as they would for 127.0.0.1."""
 
     base_url: str
-    forwarded_for: str = ""
+    forwarded_for: str = field(default_factory=lambda: survivor_address())
     cookies: dict[str, str] = field(default_factory=dict)
 
     def request(
@@ -277,7 +279,7 @@ def start_web_server(log_dir: Path, config: str = "gunicorn.conf.py", **env: str
     It uses the test database unless DATABASE_URL is given, the configured Redis, and a Celery
     queue that no worker reads (routing is not what these tests look at; a worker of the test
     session must not receive a case id from another database). Rate limits are generous unless
-    `env` sets them.
+    `env` sets them. It trusts one proxy: survivors' addresses come from X-Forwarded-For.
     """
     port = free_port()
     queue = f"faults-{uuid.uuid4().hex[:8]}"
@@ -287,6 +289,7 @@ def start_web_server(log_dir: Path, config: str = "gunicorn.conf.py", **env: str
         GUNICORN_THREADS="4",
         REDIS_URL=settings.REDIS_URL,
         CELERY_QUEUE=queue,
+        TRUSTED_PROXY_COUNT="1",
         INTAKE_SUBMISSIONS_PER_HOUR="1000",
         INTAKE_SUBMISSIONS_CEILING_PER_HOUR="100000",
         INTAKE_RECEIPT_ATTEMPTS_PER_15_MINUTES="1000",
