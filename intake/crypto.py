@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -55,6 +56,11 @@ ARGON2_ITERATIONS = 3
 ARGON2_MEMORY_KIB = 64 * 1024
 ARGON2_LANES = 4
 ARGON2_SALT_BYTES = 16
+# One Argon2id derivation at a time in a process. Its lanes run on OpenSSL's process-wide thread
+# pool (cryptography sizes it to the CPU count); two derivations at once in threads of one process
+# (gunicorn's threads: two survivors sending at the same moment) fail with "Not enough memory to
+# derive key" or wait for each other forever. Serialised, each still uses every lane's thread.
+_ARGON2_LOCK = threading.Lock()
 
 # Receipts: 20 random decimal digits (66.4 bits), shown in five groups of four.
 RECEIPT_DIGITS = 20
@@ -294,14 +300,16 @@ def new_receipt_salt() -> bytes:
 
 def survivor_key_pair(receipt: str, salt: bytes) -> KeyPair:
     """The survivor's key pair, derived from the receipt with Argon2id (parameters above)."""
-    seed = Argon2id(
+    kdf = Argon2id(
         salt=salt,
         length=PRIVATE_KEY_BYTES,
         iterations=ARGON2_ITERATIONS,
         lanes=ARGON2_LANES,
         memory_cost=ARGON2_MEMORY_KIB,
         ad=_DOMAIN + b"/survivor-key",
-    ).derive(receipt.encode())
+    )
+    with _ARGON2_LOCK:
+        seed = kdf.derive(receipt.encode())
     return key_pair_from_seed(seed)
 
 
@@ -309,14 +317,16 @@ def survivor_key_pair(receipt: str, salt: bytes) -> KeyPair:
 
 
 def _password_key(password: str, salt: bytes) -> AESGCM:
-    key = Argon2id(
+    kdf = Argon2id(
         salt=salt,
         length=32,
         iterations=ARGON2_ITERATIONS,
         lanes=ARGON2_LANES,
         memory_cost=ARGON2_MEMORY_KIB,
         ad=_DOMAIN + b"/staff-password",
-    ).derive(password.encode())
+    )
+    with _ARGON2_LOCK:
+        key = kdf.derive(password.encode())
     return AESGCM(key)
 
 

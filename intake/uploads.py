@@ -9,10 +9,14 @@ digest are kept in memory until the view seals them into the attachment's metada
 
 Problems (too many files, too large, a type we do not accept) do not raise: the handler records
 them and drops the file, so the view can show a kind message and keep everything else the survivor
-typed.
+typed. A disk that refuses a write (full: ENOSPC, or failing) does not raise either: the handler
+removes what it had written and sets `storage_failed`, and the view says that nothing was saved.
 """
 
+import contextlib
+import errno
 import hashlib
+import logging
 import struct
 import uuid
 from collections.abc import Iterator
@@ -25,6 +29,8 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
 from intake import crypto
+
+logger = logging.getLogger(__name__)
 
 # What a file must start with to be accepted, by kind: images, PDF, audio and video. The type the
 # browser claims is ignored; only the bytes count.
@@ -105,6 +111,10 @@ def read_sealed_chunks(path: Path) -> Iterator[bytes]:
             yield handle.read(length)
 
 
+def errno_name(error: OSError) -> str:
+    return errno.errorcode.get(error.errno or 0, "unknown error")
+
+
 @dataclass
 class _Incoming:
     public_id: uuid.UUID
@@ -130,6 +140,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.problems: list[str] = []
         self.current: _Incoming | None = None
         self.file_count = 0
+        # The disk refused a write: no file of this request is kept, and the view must not save
+        # the account as if it had its files.
+        self.storage_failed = False
 
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, file_name, *args, **kwargs)
@@ -140,10 +153,17 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self.file_count > settings.INTAKE_MAX_FILES:
             self.problems.append(UploadProblem.TOO_MANY)
             return
+        if self.storage_failed:
+            return  # the rest of the request is read, but nothing more is written
         public_id = uuid.uuid4()
         path = attachment_path(public_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.current = _Incoming(public_id, file_name, path, path.open("wb"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("wb")
+        except OSError as error:
+            self._storage_failed(None, error)
+            return
+        self.current = _Incoming(public_id, file_name, path, handle)
 
     def _seal_pending(self, incoming: _Incoming, *, last: bool) -> None:
         sealed = crypto.seal(
@@ -156,11 +176,25 @@ class EncryptingUploadHandler(FileUploadHandler):
         incoming.index += 1
         incoming.buffer = b""
 
+    @staticmethod
+    def _remove(incoming: _Incoming) -> None:
+        # Closing flushes Python's buffer, which can fail on a full disk too; the file goes anyway.
+        with contextlib.suppress(OSError):
+            incoming.handle.close()
+        incoming.path.unlink(missing_ok=True)
+
     def _reject(self, incoming: _Incoming, problem: str) -> None:
         incoming.rejected = problem
-        incoming.handle.close()
-        incoming.path.unlink(missing_ok=True)
+        self._remove(incoming)
         self.problems.append(problem)
+
+    def _storage_failed(self, incoming: _Incoming | None, error: OSError) -> None:
+        # The error's name only (ENOSPC, EIO...): its text can hold the file's path.
+        logger.error("an attachment could not be written (%s)", errno_name(error))
+        if incoming is not None:
+            self._remove(incoming)
+        self.current = None
+        self.storage_failed = True
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         incoming = self.current
@@ -178,7 +212,11 @@ class EncryptingUploadHandler(FileUploadHandler):
         incoming.digest.update(raw_data)
         # Seal the previous chunk only now: the last one must be sealed as "last".
         if incoming.buffer:
-            self._seal_pending(incoming, last=False)
+            try:
+                self._seal_pending(incoming, last=False)
+            except OSError as error:
+                self._storage_failed(incoming, error)
+                return None
         incoming.buffer = raw_data
         return None
 
@@ -189,11 +227,14 @@ class EncryptingUploadHandler(FileUploadHandler):
             return None
         if incoming.content_type is None:
             # An empty file: nothing to keep.
-            incoming.handle.close()
-            incoming.path.unlink(missing_ok=True)
+            self._remove(incoming)
             return None
-        self._seal_pending(incoming, last=True)
-        incoming.handle.close()
+        try:
+            self._seal_pending(incoming, last=True)
+            incoming.handle.close()
+        except OSError as error:
+            self._storage_failed(incoming, error)
+            return None
         self.received.append(
             EncryptedUpload(
                 public_id=incoming.public_id,
@@ -214,8 +255,7 @@ class EncryptingUploadHandler(FileUploadHandler):
     def discard(self) -> None:
         """Remove every encrypted file this request wrote (the case was not saved)."""
         if self.current is not None and not self.current.handle.closed:
-            self.current.handle.close()
-            self.current.path.unlink(missing_ok=True)
+            self._remove(self.current)
         for upload in self.received:
             upload.path.unlink(missing_ok=True)
         self.received = []

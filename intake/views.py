@@ -209,6 +209,11 @@ def _submit(
     if not (consent_form.is_valid() and account_form.is_valid()):
         handler.discard()
         return redirect("intake:start")
+    if handler.storage_failed:
+        # The disk refused a file (full or failing): saving the account without it would lose it
+        # silently, so nothing is saved and the survivor is told so.
+        handler.discard()
+        return _not_saved(request, handler, consent_form, account_form)
     problems = _upload_problems(handler)
     if problems:
         handler.discard()
@@ -228,19 +233,29 @@ def _submit(
     except DatabaseError:
         handler.discard()
         logger.exception("an account could not be saved")
-        message = _(
-            "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
-            "lost; it is all still on this page. Please try sending again in a few minutes."
-        )
-        if handler.received or request.FILES or handler.file_count:
-            message += " " + _("Files must be chosen again.")
-        return _render_review(request, consent_form, account_form, errors=[message], status=503)
+        return _not_saved(request, handler, consent_form, account_form)
     context = {
         "receipt": crypto.format_receipt(submitted.receipt),
         "urgent": submitted.case.urgent,
         "minor": consent_form.is_minor,
     }
     return render(request, "intake/receipt.html", context)
+
+
+def _not_saved(
+    request: HttpRequest,
+    handler: EncryptingUploadHandler,
+    consent_form: ConsentForm,
+    account_form: AccountForm,
+) -> HttpResponse:
+    """The review page again, saying plainly that nothing was saved (a fault on our side)."""
+    message = _(
+        "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
+        "lost; it is all still on this page. Please try sending again in a few minutes."
+    )
+    if handler.received or request.FILES or handler.file_count:
+        message += " " + _("Files must be chosen again.")
+    return _render_review(request, consent_form, account_form, errors=[message], status=503)
 
 
 # --- Coming back with the receipt --------------------------------------------------------------
@@ -372,6 +387,14 @@ def _add_information(
     request: HttpRequest, handler: EncryptingUploadHandler, case: Case, case_key: bytes
 ) -> HttpResponse:
     form = AdditionForm(request.POST)
+    if handler.storage_failed:
+        # The disk refused a file: add nothing (not even the text), and say so; the text stays.
+        handler.discard()
+        errors = [
+            _("Something went wrong on our side"),
+            _("No file was kept. Please choose your files again."),
+        ]
+        return _render_case(request, case, case_key, status=503, addition_form=form, errors=errors)
     problems = _upload_problems(handler)
     if not form.is_valid() or problems or not (form.cleaned_data["text"] or handler.received):
         handler.discard()
