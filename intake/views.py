@@ -308,6 +308,7 @@ def survivor_session_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             case, case_key = survivor_case(request)
+            return view(request, case, case_key, *args, **kwargs)
         except SurvivorSessionExpired:
             return redirect(reverse("intake:return") + "?expired=1")
         except SurvivorSessionUnavailable:
@@ -315,9 +316,30 @@ def survivor_session_required(view: View) -> View:
             form = ReceiptForm()
             context = {"form": form, "refused": UNAVAILABLE}
             return render(request, "intake/return.html", context, status=503)
-        return view(request, case, case_key, *args, **kwargs)
+        except DatabaseError:
+            logger.exception("the database failed on a survivor's page")
+            return _later_not_saved(request)
 
     return wrapper
+
+
+def _later_not_saved(request: HttpRequest, *, files: bool = False) -> HttpResponse:
+    """The database failed while a returning survivor read or sent something: say plainly that
+    nothing was saved, and give back what they sent, ready to send again. (The account page
+    itself cannot be shown: it is read from the database.)"""
+    fields = [
+        (name, value)
+        for name, value in request.POST.items()
+        if name not in ("csrfmiddlewaretoken", "text")
+    ]
+    context = {
+        "sent": request.method == "POST",
+        "action": request.path,
+        "text": request.POST.get("text"),
+        "fields": fields,
+        "files": files,
+    }
+    return render(request, "intake/not_saved.html", context, status=503)
 
 
 def _render_case(
@@ -370,6 +392,10 @@ def send_message(request: HttpRequest, case: Case, case_key: bytes) -> HttpRespo
 def add_information(request: HttpRequest) -> HttpResponse:
     try:
         case, case_key = survivor_case(request)
+    except DatabaseError:
+        request.upload_handlers = []
+        logger.exception("the database failed on a survivor's page")
+        return _later_not_saved(request, files=True)
     except SurvivorSessionExpired:
         request.upload_handlers = []
         return redirect(reverse("intake:return") + "?expired=1")
@@ -407,7 +433,8 @@ def _add_information(
         actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
     except DatabaseError:
         handler.discard()
-        raise
+        logger.exception("information could not be added")
+        return _later_not_saved(request, files=bool(handler.file_count or request.FILES))
     return redirect(reverse("intake:case") + "?done=added")
 
 

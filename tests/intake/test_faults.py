@@ -1,15 +1,33 @@
 """When the database cannot take an account, the survivor is told the truth and loses nothing."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.db import connection
 from django.test import Client
 
 from intake.models import Case
-from tests.intake.conftest import PDF, account_data, review_token, upload
+from tests.intake.conftest import PDF, account_data, review_token, send, upload
 
 # PostgreSQL: the test stops the connection for real (the SQLite test database lives in memory
 # and would vanish with its connection).
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """Point the connection at a port where nothing listens, as if PostgreSQL were down."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["HOST"] = "127.0.0.1"
+    connection.settings_dict["PORT"] = "1"
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
 
 
 def test_a_database_failure_says_not_saved_and_keeps_the_form(
@@ -17,19 +35,11 @@ def test_a_database_failure_says_not_saved_and_keeps_the_form(
 ) -> None:
     data = account_data(narrative="Please keep my words", country="Somewhere")
     token = review_token(client, data)
-    saved = dict(connection.settings_dict)
-    connection.close()
-    connection.settings_dict["HOST"] = "127.0.0.1"
-    connection.settings_dict["PORT"] = "1"  # nothing listens there
-    try:
+    with database_unreachable():
         response = client.post(
             "/en/intake/send/",
             {**data, "submission_token": token, "attachments": [upload("a.pdf", PDF)]},
         )
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
     page = response.content.decode()
     assert response.status_code == 503
     assert "Your account was NOT saved" in page
@@ -45,3 +55,35 @@ def test_a_database_failure_says_not_saved_and_keeps_the_form(
     )
     assert 'id="receipt-code"' in retry.content.decode()
     assert Case.objects.count() == 1
+
+
+def test_a_returning_survivor_is_told_the_truth_when_the_database_fails(
+    client: Client, service_keys, media_root
+) -> None:
+    from intake.models import Addition, Message
+
+    _, receipt = send(client, account_data())
+    client.post("/en/intake/return/", {"receipt": receipt})
+    with database_unreachable():
+        page = client.get("/en/intake/my-account/")
+        message = client.post("/en/intake/my-account/message/", {"text": "Are you there? <b>"})
+        addition = client.post(
+            "/en/intake/my-account/add/",
+            {"text": "One more thing", "attachments": [upload("b.pdf", PDF)]},
+        )
+    assert page.status_code == 503
+    assert "We cannot open your account just now" in page.content.decode()
+    for response, text in [(message, "Are you there? &lt;b&gt;"), (addition, "One more thing")]:
+        body = response.content.decode()
+        assert response.status_code == 503
+        assert "What you sent was NOT saved" in body
+        assert text in body  # given back, ready to send again
+        assert "Traceback" not in body
+    assert "No file was kept" in addition.content.decode()
+    assert Message.objects.count() == 0
+    assert Addition.objects.count() == 0
+    assert not list((media_root / "attachments").glob("*"))
+    # The database is back: the same form sends.
+    again = client.post("/en/intake/my-account/message/", {"text": "Are you there?"})
+    assert again.status_code == 302
+    assert Message.objects.count() == 1
