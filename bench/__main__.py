@@ -1,28 +1,54 @@
-"""`make bench`: routing figures measured against real PostgreSQL, Redis and Celery workers.
+"""`make bench`: the portal measured against real PostgreSQL, Redis, Celery workers and gunicorn.
 
-Needs DATABASE_URL (PostgreSQL; the benchmark makes and drops a scratch database next to it) and
-REDIS_URL. It prepares caseworkers and a burst of accounts, then releases the burst to the broker
-at once and measures, for each account, the time from its release to its assignment:
+Needs DATABASE_URL (PostgreSQL; the benchmark makes and drops a scratch database next to it),
+REDIS_URL and wrk (`apt-get install wrk`). In one run, on this machine:
 
-    python -m bench [--accounts 500] [--workers 2]
+1. routing: a burst of accounts released to the broker at once, then accounts one at a time;
+2. gunicorn started as in production (gunicorn.conf.py, DEBUG off, static files collected and
+   served by WhiteNoise) on a free loopback port, and an explainer page loaded with wrk against
+   a static copy of the same page (the same bytes) from the same server;
+3. a caseworker signed in over HTTP (password, then TOTP), and the queue and a case page loaded
+   with wrk;
+4. survivors sharing accounts with a 1 MB file, each through consent, account, review and Send;
+5. the database filled to 10,000 cases and the caseworker pages loaded again, then a long queue;
+6. the peak resident memory of the web and Celery workers, against their size at start, and the
+   audit log's hash chain checked.
 
-Results are printed as a table; docs/performance.md records them with the machine they came from.
+    python -m bench [--accounts 500] [--workers 2] [--seconds 10] [--cases 10000]
+
+It prints one table; docs/performance.md records it with the machine it came from.
 """
 
 import argparse
+import json
 import os
 import platform
+import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.stats import percentile
+from bench.web import Load
+
 ROOT = Path(__file__).resolve().parent.parent
+# The explainer measured, and where its static copy is collected.
+EXPLAINER = "/en/rights/what-is-gender-persecution/"
+STATIC_COPY = "bench/explainer-copy.html"
+WEB_CONNECTIONS = 32
+STAFF_CONNECTIONS = 4
+SURVIVORS = 8
+# Cases added to the measured caseworker's queue for the long-queue figure.
+LONG_QUEUE = 600
 
 
 def scratch_database_url(base: str, name: str) -> str:
@@ -120,32 +146,513 @@ def steady_latencies(count: int) -> list[float]:
     return latencies
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+# --- The table -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    baseline: str = ""
+    ratio: str = ""
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}x" if baseline else ""
+
+
+def print_table(header: str, rows: list[Row]) -> None:
+    print()
+    print(header)
+    print("| figure | value | baseline (same run) | ratio |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.figure} | {row.value} | {row.baseline} | {row.ratio} |")
+
+
+# --- The phases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    email: str
+    password: str
+    totp_secret: str
+
+
+def prepare_staff(capacity: int) -> StaffLogin:
+    """16 vetted caseworkers in four languages, with TOTP; returns the first one's login."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.utils import timezone
+
+    from intake import actions
+    from intake.models import StaffProfile
+
+    logins = []
+    for number in range(16):
+        language = ["ar", "fa", "uk", "es"][number % 4]
+        password = secrets.token_urlsafe(12)
+        user, _ = actions.invite_staff(
+            email=f"bench{number}@example.org",
+            role="caseworker",
+            invited_by=None,
+            languages=[language],
+            capacity=capacity,
+        )
+        actions.accept_invitation(user, password)
+        profile = StaffProfile.objects.get(user=user)
+        actions.vet_staff(profile, by=None, note="bench")
+        StaffProfile.objects.filter(pk=profile.pk).update(conduct_accepted_on=timezone.now().date())
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        logins.append(StaffLogin(user.email, password, secret))
+    return logins[0]
+
+
+def prepare_burst(accounts: int) -> None:
+    """Commit `accounts` accounts without sending them to the broker (before any Celery client
+    thread exists in this process: the pool forks it)."""
+    from django.db import connections
+
+    connections.close_all()
+    started = time.monotonic()
+    batches = [accounts // 2, accounts - accounts // 2]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        assert sum(pool.map(submit_batch, batches)) == accounts
+    print(f"prepared {accounts} accounts in {time.monotonic() - started:.1f} s")
+
+
+def routing_rows() -> list[Row]:
+    """The routing figures (issue 6): the prepared burst released to the broker at once, then
+    accounts one at a time, each sent on commit."""
+    from intake.models import RoutingJob
+    from intake.tasks import enqueue_routing
+
+    jobs = list(RoutingJob.objects.values_list("case_id", "urgent"))
+    released = time.monotonic()
+    for case_pk, urgent in jobs:
+        enqueue_routing(case_pk, urgent)
+    done_at: dict[int, float] = {}
+    while len(done_at) < len(jobs) and time.monotonic() - released < 600:
+        now = time.monotonic()
+        done = RoutingJob.objects.filter(state="done").values_list("case_id", flat=True)
+        for case_pk in done:
+            done_at.setdefault(case_pk, now)
+        time.sleep(0.02)
+    latencies = [at - released for at in done_at.values()]
+    total = max(latencies)
+    steady = steady_latencies(count=40)
+    burst = f"routing: burst of {len(jobs)} released at once"
+    one = "one at a time"
+    return [
+        Row(f"{burst}: routed", f"{len(done_at)} of {len(jobs)}"),
+        Row(
+            f"{burst}: release to assignment p50",
+            f"{percentile(latencies, 0.50):.2f} s",
+            f"{one}, commit to assignment: {percentile(steady, 0.50):.3f} s",
+            ratio(percentile(latencies, 0.50), percentile(steady, 0.50)),
+        ),
+        Row(
+            f"{burst}: release to assignment p95",
+            f"{percentile(latencies, 0.95):.2f} s",
+            f"{one}: {percentile(steady, 0.95):.3f} s",
+            ratio(percentile(latencies, 0.95), percentile(steady, 0.95)),
+        ),
+        Row(f"{burst}: release to assignment max", f"{total:.2f} s", f"{one}: {max(steady):.3f} s"),
+        Row(f"{burst}: throughput", f"{len(done_at) / total:.0f} accounts/s"),
+    ]
+
+
+def start_celery_workers(
+    arguments: argparse.Namespace, queue: str
+) -> list[subprocess.Popen[bytes]]:
+    workers = []
+    for number in range(arguments.workers):
+        workers.append(
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "celery", "-A", "portal", "worker"),
+                    *("--loglevel=WARNING", f"--concurrency={arguments.concurrency}"),
+                    *("-Q", f"{queue}-urgent,{queue}", "-n", f"bench{number}@%h"),
+                    *("--without-gossip", "--without-mingle"),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    from portal.celery import app
+
+    deadline = time.monotonic() + 60
+    while len(app.control.ping(timeout=0.5) or []) < arguments.workers:
+        if time.monotonic() > deadline:
+            sys.exit("the workers did not start")
+    return workers
+
+
+@dataclass(frozen=True)
+class CeleryMemory:
+    """The largest peak resident size (KiB) among the workers' main processes and pools."""
+
+    main: int
+    pool: int
+
+
+def celery_memory(workers: list[subprocess.Popen[bytes]]) -> CeleryMemory:
+    from bench.web import children, largest_peak_rss_kib
+
+    return CeleryMemory(
+        main=largest_peak_rss_kib([worker.pid for worker in workers]),
+        pool=largest_peak_rss_kib([pid for worker in workers for pid in children(worker.pid)]),
+    )
+
+
+def collectstatic() -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--no-input", "-v0"], check=True
+    )
+
+
+def copy_explainer_as_static_file(extra: Path, static_root: Path) -> str:
+    """Render the explainer in this process (same settings as gunicorn), collect the bytes as a
+    static file, and return that file's URL (hashed, as in production)."""
+    from django.test import Client
+
+    from bench.web import PROXY_HEADERS
+
+    response = Client(HTTP_HOST="127.0.0.1", headers=PROXY_HEADERS).get(EXPLAINER)
+    assert response.status_code == 200, response.status_code
+    copy = extra / STATIC_COPY
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(response.content)
+    collectstatic()
+    manifest = json.loads((static_root / "staticfiles.json").read_text())
+    return "/static/" + manifest["paths"][STATIC_COPY]
+
+
+def queries_per_page(cookies: dict[str, str], path: str) -> int:
+    """The SQL queries one request for `path` makes, counted in this process with the same
+    settings and database as gunicorn, in the caseworker's own session."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.web import PROXY_HEADERS
+
+    client = Client(HTTP_HOST="127.0.0.1", headers=PROXY_HEADERS)
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    assert client.get(path).status_code == 200  # per-process caches fill on first use
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return len(captured)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One caseworker page measured: wrk's figures, its SQL queries, and the database then."""
+
+    load: Load
+    queries: int
+    cases_in_database: int
+    listed: int
+
+
+def measure_page(port: int, cookies: dict[str, str], path: str, seconds: int) -> Page:
+    from bench import web
+    from intake.models import Case
+
+    browser = web.Browser(port, dict(cookies))
+    status, _, content = browser.get(path)
+    browser.close()
+    web.expect(status, 200, path, content)
+    headers = {
+        **web.PROXY_HEADERS,
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+    }
+    load = web.wrk(
+        f"http://127.0.0.1:{port}{path}",
+        connections=STAFF_CONNECTIONS,
+        seconds=seconds,
+        headers=headers,
+    )
+    # wrk counts a redirect as a success: make sure the login held to the end.
+    browser = web.Browser(port, dict(cookies))
+    status, _, after = browser.get(path)
+    browser.close()
+    web.expect(status, 200, f"{path} after the load", after)
+    return Page(
+        load=load,
+        queries=queries_per_page(cookies, path),
+        cases_in_database=Case.objects.count(),
+        listed=len(set(re.findall(r'href="/caseworker/cases/([0-9a-f-]{36})/"', content))),
+    )
+
+
+def wait_until_routed(timeout: float) -> None:
+    from intake.models import RoutingJob
+
+    deadline = time.monotonic() + timeout
+    while RoutingJob.objects.exclude(state="done").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def web_rows(
+    arguments: argparse.Namespace, login: StaffLogin, scratch: Path
+) -> dict[str, list[Row]]:
+    """The figures measured through gunicorn, by kind: "explainer", "sharing", "staff", "memory"."""
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from django.db import connection
+
+    from bench import web
+    from bench.seed import copy_cases
+    from intake.models import Case, KeyWrap, StaffProfile
+
+    static_url = copy_explainer_as_static_file(
+        Path(os.environ["BENCH_STATIC_EXTRA"]), Path(os.environ["BENCH_STATIC_ROOT"])
+    )
+    # The web process never holds the routing key (DESIGN.md invariant 2).
+    env = {k: v for k, v in os.environ.items() if k != "ROUTING_KEY_FILE"}
+    server = web.start_gunicorn(env, scratch / "gunicorn.log")
+    try:
+        web_at_start = web.largest_peak_rss_kib(server.workers())
+        rows: dict[str, list[Row]] = {}
+
+        # An explainer against the same bytes served as a static file by the same server.
+        browser = web.Browser(server.port)
+        _, _, explainer = browser.get(EXPLAINER)
+        status, _, copy = browser.get(static_url)
+        browser.close()
+        web.expect(status, 200, "the static copy", copy)
+        if explainer != copy:
+            raise RuntimeError("gunicorn's explainer page is not the page copied as a static file")
+        size = len(explainer.encode())
+        page, static = (
+            web.wrk(
+                server.base + path,
+                connections=WEB_CONNECTIONS,
+                seconds=arguments.seconds,
+                headers=web.PROXY_HEADERS,
+            )
+            for path in (EXPLAINER, static_url)
+        )
+        what = f"explainer page ({size / 1024:.1f} KiB), {WEB_CONNECTIONS} connections"
+        rows["explainer"] = [
+            Row(
+                f"{what}: requests/s",
+                f"{page.rate:.0f}",
+                f"static file of the same bytes: {static.rate:.0f}",
+                ratio(page.rate, static.rate),
+            ),
+            Row(
+                f"{what}: p99",
+                ms(page.p99),
+                f"static file: {ms(static.p99)}",
+                ratio(page.p99, static.p99),
+            ),
+        ]
+
+        # The caseworker signs in over HTTP (password, then TOTP); the pages are measured with
+        # the cookies of that login.
+        profile = StaffProfile.objects.get(user__email=login.email)
+        counter = next(iter(yield_hotp_counters_from_time()))
+        code = format_hotp_value(hotp_value(login.totp_secret, counter))
+        staff = web.sign_in(server.port, login.email, login.password, code)
+        staff.close()
+        cookies = {k: v for k, v in staff.cookies.items() if k in ("sessionid", "staff_unlock")}
+        own_case = KeyWrap.objects.filter(recipient=profile.recipient).select_related("case")
+        template = own_case.first()
+        assert template is not None, "no case was routed to the measured caseworker"
+        case_url = f"/caseworker/cases/{template.case.public_id}/"
+        seconds = arguments.seconds
+        queue_before = measure_page(server.port, cookies, "/caseworker/", seconds)
+        case_before = measure_page(server.port, cookies, case_url, seconds)
+
+        # Survivors sharing accounts, each with a 1 MB file.
+        shared = web.survivors(server.port, concurrent=SURVIVORS, seconds=arguments.seconds * 2)
+        wait_until_routed(timeout=120)
+        what = f"sharing an account with a 1 MB file, {SURVIVORS} survivors at once"
+        rows["sharing"] = [
+            Row(f"{what}: Send p50", ms(percentile(shared.send, 0.50))),
+            Row(f"{what}: Send p95", ms(percentile(shared.send, 0.95))),
+            Row(
+                f"{what}: whole path (consent, account, review, Send) p95",
+                ms(percentile(shared.path, 0.95)),
+            ),
+            Row(
+                f"{what}: accounts/s",
+                f"{shared.rate:.1f} ({shared.accounts} in {shared.seconds:.0f} s)",
+            ),
+        ]
+
+        # Fill the database with other caseworkers' cases, then the same pages again: what the
+        # number of cases in the database does to them.
+        started = time.monotonic()
+        others = list(StaffProfile.objects.exclude(pk=profile.pk))
+        added = copy_cases(
+            template.case, caseworkers=others, count=arguments.cases - Case.objects.count()
+        )
+        with connection.cursor() as cursor:
+            # As autovacuum would have done while the cases arrived over months.
+            cursor.execute("ANALYZE")
+        print(f"added {added} cases in {time.monotonic() - started:.1f} s")
+        queue_full = measure_page(server.port, cookies, "/caseworker/", seconds)
+        case_full = measure_page(server.port, cookies, case_url, seconds)
+        # Then a long queue: every case a caseworker holds is listed, closed ones included.
+        copy_cases(template.case, caseworkers=[profile], count=LONG_QUEUE)
+        queue_long = measure_page(server.port, cookies, "/caseworker/", seconds)
+
+        then = f"{queue_before.cases_in_database} cases in the database"
+        full = f"{queue_full.cases_in_database} cases in the database"
+        queue = f"caseworker queue ({full}, {queue_full.listed} listed)"
+        case = f"case page ({full})"
+        long = f"caseworker queue listing {queue_long.listed} cases"
+        connections = f"{STAFF_CONNECTIONS} connections"
+        rows["staff"] = [
+            Row(
+                f"{queue}: p95, {connections}",
+                ms(queue_full.load.p95),
+                f"{then}, {queue_before.listed} listed: {ms(queue_before.load.p95)}",
+                ratio(queue_full.load.p95, queue_before.load.p95),
+            ),
+            Row(
+                f"{queue}: requests/s",
+                f"{queue_full.load.rate:.0f}",
+                f"{queue_before.load.rate:.0f}",
+                ratio(queue_full.load.rate, queue_before.load.rate),
+            ),
+            Row(
+                f"{queue}: SQL queries per request",
+                str(queue_full.queries),
+                str(queue_before.queries),
+                ratio(queue_full.queries, queue_before.queries),
+            ),
+            Row(
+                f"{case}: p95, {connections}",
+                ms(case_full.load.p95),
+                f"{then}: {ms(case_before.load.p95)}",
+                ratio(case_full.load.p95, case_before.load.p95),
+            ),
+            Row(
+                f"{case}: requests/s",
+                f"{case_full.load.rate:.0f}",
+                f"{case_before.load.rate:.0f}",
+                ratio(case_full.load.rate, case_before.load.rate),
+            ),
+            Row(
+                f"{case}: SQL queries per request",
+                str(case_full.queries),
+                str(case_before.queries),
+                ratio(case_full.queries, case_before.queries),
+            ),
+            Row(
+                f"{long} ({queue_long.cases_in_database} in the database): p95, {connections}",
+                ms(queue_long.load.p95),
+                f"listing {queue_full.listed}: {ms(queue_full.load.p95)}",
+                ratio(queue_long.load.p95, queue_full.load.p95),
+            ),
+            Row(
+                f"{long}: SQL queries per request",
+                str(queue_long.queries),
+                str(queue_full.queries),
+                ratio(queue_long.queries, queue_full.queries),
+            ),
+        ]
+        web_peak = web.largest_peak_rss_kib(server.workers())
+        rows["memory"] = [
+            Row(
+                "memory: peak resident size of a web worker (largest), whole run",
+                mib(web_peak),
+                f"after start: {mib(web_at_start)}",
+                ratio(web_peak, web_at_start),
+            )
+        ]
+        return rows
+    except Exception:
+        # The server's side of whatever went wrong.
+        log = (scratch / "gunicorn.log").read_text(errors="replace").splitlines()
+        print("\n".join(["gunicorn's log ends:", *log[-60:]]), file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = int(line.split()[1]) // (1024 * 1024)
+    return (
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, {memory} GiB, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=500, help="the routing burst")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="each Celery worker's pool")
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    parser.add_argument("--cases", type=int, default=10_000, help="cases in the full database")
     arguments = parser.parse_args()
     base, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not base.startswith("postgres") or not redis_url:
         sys.exit("make bench needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+    from bench.web import require_wrk
 
+    require_wrk()
+
+    began = time.monotonic()
+    # Other work on the machine skews every figure: the table says how busy it was.
+    load_at_start = os.getloadavg()[0]
     database = f"portal_bench_{os.getpid()}"
-    keys = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    scratch = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    keys = scratch / "keys"
+    keys.mkdir()
     queue = f"bench-{secrets.token_hex(4)}"
     os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        BENCH_STATIC_ROOT=str(scratch / "staticfiles"),
+        BENCH_STATIC_EXTRA=str(scratch / "static-extra"),
+        MEDIA_ROOT=str(scratch / "media"),
         DATABASE_URL=scratch_database_url(base, database),
         ROUTING_KEY_FILE=str(keys / "routing.key"),
         CELERY_QUEUE=queue,
         SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         RECEIPT_LOOKUP_KEY=os.environ.get("RECEIPT_LOOKUP_KEY") or secrets.token_urlsafe(50),
         MFA_SECRETS_KEY=os.environ.get("MFA_SECRETS_KEY") or secrets.token_urlsafe(50),
+        # Production settings (whatever this shell has for development or tests), behind a
+        # TLS-terminating proxy on loopback.
+        DEBUG="0",
+        STATIC_FROM_FINDERS="0",
+        SECURE_SSL_REDIRECT="1",
+        SECURE_PROXY_SSL_HEADER="1",
+        ALLOWED_HOSTS="127.0.0.1",
+        # Every survivor here comes from 127.0.0.1: the per-address limit would stop the bench
+        # after five accounts.
+        INTAKE_SUBMISSIONS_PER_HOUR="1000000",
+        INTAKE_SUBMISSIONS_CEILING_PER_HOUR="1000000",
     )
+    (scratch / "static-extra").mkdir()
     psql(base, f'CREATE DATABASE "{database}"')
     workers: list[subprocess.Popen[bytes]] = []
     try:
@@ -156,87 +663,69 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        collectstatic()
         django_setup()
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+        login = prepare_staff(capacity=arguments.accounts)
 
-        from intake import actions
-        from intake.models import RoutingJob, StaffProfile
+        prepare_burst(arguments.accounts)
+        workers = start_celery_workers(arguments, queue)
 
-        for number in range(16):
-            language = ["ar", "fa", "uk", "es"][number % 4]
-            user, _ = actions.invite_staff(
-                email=f"bench{number}@example.org",
-                role="caseworker",
-                invited_by=None,
-                languages=[language],
-                capacity=arguments.accounts,
-            )
-            actions.accept_invitation(user, secrets.token_urlsafe(12))
-            actions.vet_staff(StaffProfile.objects.get(user=user), by=None, note="bench")
-            TOTP.activate(user, generate_totp_secret())
+        celery_at_start = celery_memory(workers)
+        routing = routing_rows()
+        measured = web_rows(arguments, login, scratch)
+        celery_peak = celery_memory(workers)
+        from intake import audit
+        from intake.models import AuditEntry
 
-        from django.db import connections
-
-        connections.close_all()
-        started = time.monotonic()
-        batches = [arguments.accounts // 2, arguments.accounts - arguments.accounts // 2]
-        with ProcessPoolExecutor(max_workers=2) as pool:
-            assert sum(pool.map(submit_batch, batches)) == arguments.accounts
-        print(f"prepared {arguments.accounts} accounts in {time.monotonic() - started:.1f} s")
-
-        for number in range(arguments.workers):
-            workers.append(
-                subprocess.Popen(
-                    [
-                        *(sys.executable, "-m", "celery", "-A", "portal", "worker"),
-                        *("--loglevel=WARNING", f"--concurrency={arguments.concurrency}"),
-                        *("-Q", f"{queue}-urgent,{queue}", "-n", f"bench{number}@%h"),
-                        *("--without-gossip", "--without-mingle"),
-                    ],
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        from portal.celery import app
-
-        deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=0.5) or []) < arguments.workers:
-            if time.monotonic() > deadline:
-                sys.exit("the workers did not start")
-
-        from intake.tasks import enqueue_routing
-
-        jobs = list(RoutingJob.objects.values_list("case_id", "urgent"))
-        released = time.monotonic()
-        for case_pk, urgent in jobs:
-            enqueue_routing(case_pk, urgent)
-        done_at: dict[int, float] = {}
-        while len(done_at) < len(jobs) and time.monotonic() - released < 600:
-            now = time.monotonic()
-            done = RoutingJob.objects.filter(state="done").values_list("case_id", flat=True)
-            for case_pk in done:
-                done_at.setdefault(case_pk, now)
-            time.sleep(0.02)
-        latencies = [at - released for at in done_at.values()]
-        total = max(latencies)
-        steady = steady_latencies(count=40)
-        machine = (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        broken = audit.verify()
+        # In the order of issue 7.
+        rows = [
+            *measured["explainer"],
+            *measured["sharing"],
+            *routing,
+            *measured["staff"],
+            *measured["memory"],
+            Row(
+                "memory: peak resident size of a Celery worker's main process, whole run",
+                mib(celery_peak.main),
+                f"after start: {mib(celery_at_start.main)}",
+                ratio(celery_peak.main, celery_at_start.main),
+            ),
+            Row(
+                "memory: peak resident size of a Celery pool process (runs the tasks), whole run",
+                mib(celery_peak.pool),
+                f"after start: {mib(celery_at_start.pool)}",
+                ratio(celery_peak.pool, celery_at_start.pool),
+            ),
+            Row(
+                "audit log after the run (every case page view is audited)",
+                f"{AuditEntry.objects.count()} entries, "
+                + ("chain intact" if broken is None else f"CHAIN BROKEN at entry {broken.pk}"),
+            ),
+        ]
+        web_workers = os.environ.get("WEB_CONCURRENCY", "3")
+        web_threads = os.environ.get("GUNICORN_THREADS", "2")
+        header = (
+            f"machine: {machine()}; load average {load_at_start:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end\n"
+            f"gunicorn: gunicorn.conf.py ({web_workers} workers x {web_threads} threads); Celery: "
+            f"{arguments.workers} workers x {arguments.concurrency}; 16 caseworkers; wrk runs of "
+            f"{arguments.seconds} s; whole bench {time.monotonic() - began:.0f} s"
         )
-        setup = f"{arguments.workers} workers x {arguments.concurrency}"
-        print()
-        print(f"machine: {machine}; {setup}; 16 caseworkers")
-        print("| figure | value |")
-        print("|---|---|")
-        print(f"| burst of {len(jobs)} released at once: routed | {len(done_at)} of {len(jobs)} |")
-        print(f"| burst: release to assignment p50 | {percentile(latencies, 0.50):.3f} s |")
-        print(f"| burst: release to assignment p95 | {percentile(latencies, 0.95):.3f} s |")
-        print(f"| burst: release to assignment max | {total:.3f} s |")
-        print(f"| burst: throughput | {len(done_at) / total:.0f} accounts/s |")
-        print(f"| one at a time: commit to assignment p50 | {percentile(steady, 0.50):.3f} s |")
-        print(f"| one at a time: commit to assignment p95 | {percentile(steady, 0.95):.3f} s |")
-        print(f"| one at a time: commit to assignment max | {max(steady):.3f} s |")
+        print_table(header, rows)
+        results = ROOT / "var" / "bench.json"
+        results.parent.mkdir(exist_ok=True)
+        results.write_text(
+            json.dumps(
+                {
+                    "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "header": header,
+                    "rows": [row.__dict__ for row in rows],
+                },
+                indent=1,
+            )
+        )
+        print(f"\n(also written to {results.relative_to(ROOT)})")
     finally:
         for worker in workers:
             worker.terminate()
@@ -245,7 +734,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        psql(base, f'DROP DATABASE IF EXISTS "{database}"')
+        psql(base, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
