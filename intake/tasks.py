@@ -88,7 +88,9 @@ def route_case(self: Any, case_pk: int) -> str:
     job = RoutingJob.objects.select_related("assigned_to").get(case_id=case_pk)
     if outcome == "routed" and job.assigned_to is not None:
         send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [job.assigned_to.email])
-    if outcome == "waiting":
+    # Coordinators hear at once of an account that found nobody, and of every urgent account,
+    # whoever it went to: someone may be in danger. The message is the same as any other.
+    if outcome == "waiting" or job.urgent:
         notify_coordinators()
     return outcome
 
