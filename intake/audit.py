@@ -31,7 +31,9 @@ def record(
     detail: str = "",
 ) -> AuditEntry:
     """Append one entry. `detail` is for reasons chosen from fixed lists, never case content."""
-    with transaction.atomic():
+    # No savepoint: if the entry cannot be written, the action it records must not commit either
+    # (and each savepoint is a round trip to the database).
+    with transaction.atomic(savepoint=False):
         # One appender at a time, until its transaction ends, so two entries never chain to the
         # same predecessor. Locking the newest row is not enough: a writer that waited for that
         # lock still gets the row it waited for, not the entry appended meanwhile. (SQLite, for
