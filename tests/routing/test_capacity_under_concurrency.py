@@ -12,7 +12,7 @@ from django.test import Client
 from intake import audit, routing
 from intake.models import Case, KeyWrap, RoutingJob
 from tests.caseworker.conftest import make_persona
-from tests.conftest import wait_for
+from tests.conftest import celery_broker, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -30,10 +30,13 @@ def waiting_for_a_lock() -> int:
 
 def test_the_last_place_goes_to_one_case_only(service_keys) -> None:
     amina = make_persona("amina@example.org", languages=["ar"], capacity=1)
-    for _ in range(2):
-        send(Client(), account_data(preferred_language="ar"))
+    # Sent with the broker unreachable, so that no worker of the test session routes them: the
+    # test runs route_case itself.
+    with celery_broker("redis://127.0.0.1:1/0"):
+        for _ in range(2):
+            send(Client(), account_data(preferred_language="ar"))
     cases = list(Case.objects.all())
-    RoutingJob.objects.update(state=RoutingJob.State.PENDING)
+    assert set(RoutingJob.objects.values_list("state", flat=True)) == {"pending"}
     blocker = connections.create_connection("default")
     with blocker.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [audit.CHAIN_LOCK])

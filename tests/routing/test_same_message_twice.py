@@ -11,7 +11,7 @@ from django.test import Client
 from intake import routing
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
 from tests.caseworker.conftest import make_persona
-from tests.conftest import wait_for
+from tests.conftest import celery_broker, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -30,9 +30,12 @@ def waiting_for_a_lock() -> int:
 def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
     make_persona("amina@example.org", languages=["ar"])
     make_persona("layla@example.org", languages=["ar"])
-    send(Client(), account_data(preferred_language="ar"))
+    # Sent with the broker unreachable, so that no worker of the test session routes it: the
+    # test runs route_case itself.
+    with celery_broker("redis://127.0.0.1:1/0"):
+        send(Client(), account_data(preferred_language="ar"))
     case = Case.objects.get()
-    RoutingJob.objects.filter(case=case).update(state=RoutingJob.State.PENDING)
+    assert RoutingJob.objects.get(case=case).state == RoutingJob.State.PENDING
     # Even plain reads of the caseworkers wait behind this lock: both runs claim the job, then
     # stop before placing the case, so both hold the claim when they go on.
     blocker = connections.create_connection("default")
