@@ -653,20 +653,27 @@ def grant_case(case: Case, case_key: bytes, profile: Any, *, by: Any | None, act
     """Wrap the case key for a staff member (routing, hand-over or a coordinator's grant)."""
     from intake import audit
 
-    with transaction.atomic():
-        KeyWrap.objects.update_or_create(
-            case=case,
+    wrap = KeyWrap(
+        case=case,
+        recipient=profile.recipient,
+        key_id=profile.key_id,
+        wrapped=crypto.wrap_case_key(
+            case_key,
+            bytes(profile.public_key),
+            case_id=case.case_id,
             recipient=profile.recipient,
-            defaults={
-                "key_id": profile.key_id,
-                "wrapped": crypto.wrap_case_key(
-                    case_key,
-                    bytes(profile.public_key),
-                    case_id=case.case_id,
-                    recipient=profile.recipient,
-                    key_id=profile.key_id,
-                ),
-            },
+            key_id=profile.key_id,
+        ),
+    )
+    # No savepoint: the wrap and its audit entry stand or fall with the caller's transaction.
+    with transaction.atomic(savepoint=False):
+        # One INSERT ... ON CONFLICT UPDATE: granting again replaces the wrap, and two grants at
+        # once cannot both insert (routing places thousands of cases; each statement counts).
+        KeyWrap.objects.bulk_create(
+            [wrap],
+            update_conflicts=True,
+            unique_fields=["case", "recipient"],
+            update_fields=["key_id", "wrapped"],
         )
         audit.record(action, actor=by, case=case, subject=profile.user)
 

@@ -8,11 +8,14 @@ chain and names the first entry that does not fit, which catches edits, deletion
 import hashlib
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from intake.models import AuditEntry
 
 GENESIS = "0" * 64
+# The PostgreSQL advisory lock that makes appenders take turns (an arbitrary number, used for
+# nothing else).
+CHAIN_LOCK = 0x617564697400  # "audit"
 
 
 def _hash(entry: AuditEntry) -> str:
@@ -28,9 +31,17 @@ def record(
     detail: str = "",
 ) -> AuditEntry:
     """Append one entry. `detail` is for reasons chosen from fixed lists, never case content."""
-    with transaction.atomic():
-        # Lock the newest entry, so two writers cannot both chain to it.
-        last = AuditEntry.objects.select_for_update().order_by("-id").first()
+    # No savepoint: if the entry cannot be written, the action it records must not commit either
+    # (and each savepoint is a round trip to the database).
+    with transaction.atomic(savepoint=False):
+        # One appender at a time, until its transaction ends, so two entries never chain to the
+        # same predecessor. Locking the newest row is not enough: a writer that waited for that
+        # lock still gets the row it waited for, not the entry appended meanwhile. (SQLite, for
+        # `make run`, lets one transaction write at a time anyway.)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        last = AuditEntry.objects.order_by("-id").first()
         entry = AuditEntry(
             actor=actor,
             action=action,

@@ -194,6 +194,10 @@ class RoutingJob(models.Model):
     # routed they are rounded to the hour (intake.routing.route_case).
     available_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True)
+    # The Celery task id of the delivery that holds the claim (random, about the message only).
+    # The same message delivered again after its worker died, or retried, carries the same id and
+    # may take the claim again; any other delivery may not.
+    claimed_by = models.CharField(max_length=64, blank=True)
     assigned_to = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -7,10 +7,13 @@ for them, and stores nothing else: the reason it records is about the match, nev
 Matching: hard constraints first (language, the survivor's caseworker-gender preference, and the
 specialisms the case needs: children, LGBTQI+), then preferences (region, needs that match a
 specialism), then the lowest open-cases/capacity ratio; ties go to whoever was chosen least often
-(round-robin). Capacity is never exceeded: candidates are locked while one case is placed.
+(round-robin). Capacity is never exceeded: the caseworkers who could take a case are locked
+while it is placed, so cases that need different people (another language) are placed in
+parallel, and cases competing for the same people one after another.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 # Specialisms a case must have (hard); any other need only makes a caseworker preferable.
 REQUIRED_SPECIALISMS = {"children", "lgbtqi"}
-# A claimed job whose worker died is offered again after this long (longer than the task limit).
-CLAIM_EXPIRES_AFTER = timedelta(minutes=5)
 # A pending job nobody claimed (the broker was down when it was sent) is sent again after this.
 UNCLAIMED_AFTER = timedelta(minutes=1)
 
@@ -73,6 +74,24 @@ def open_loads(profiles: list[StaffProfile]) -> dict[str, int]:
     return dict(counts)
 
 
+def claim_expires_after() -> timedelta:
+    """A claimed job whose worker died is offered again after this long (longer than the task's
+    hard time limit, so a live task is never offered twice)."""
+    return timedelta(seconds=settings.ROUTING_CLAIM_EXPIRES_SECONDS)
+
+
+def meets_hard_constraints(hints: dict[str, Any], profile: Any) -> bool:
+    """Language, the survivor's caseworker-gender preference, required specialisms."""
+    language = hints.get("language") or ""
+    gender = hints.get("caseworker_gender") or "any"
+    required = set(hints.get("specialisms") or []) & REQUIRED_SPECIALISMS
+    if language and language != "other" and language not in profile.languages:
+        return False
+    if gender != "any" and profile.gender != gender:
+        return False
+    return required <= set(profile.specialisms)
+
+
 def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice | None:
     """The best caseworker for these routing hints, among (profile, open cases) candidates."""
     language = hints.get("language") or ""
@@ -83,13 +102,7 @@ def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice
 
     suitable = []
     for profile, load in candidates:
-        if load >= profile.capacity:
-            continue
-        if language and language != "other" and language not in profile.languages:
-            continue
-        if gender != "any" and profile.gender != gender:
-            continue
-        if not required <= set(profile.specialisms):
+        if load >= profile.capacity or not meets_hard_constraints(hints, profile):
             continue
         region_match = bool(region) and region in {r.casefold() for r in profile.regions}
         needs_met = len(wanted & set(profile.specialisms))
@@ -118,20 +131,33 @@ def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice
     return Choice(profile, "; ".join(parts))
 
 
-def claim(case_pk: int) -> RoutingJob | None:
-    """Take the job for this case, once: a conditional update, so two deliveries of the same
-    message, or two workers, cannot both route it."""
-    claimed = RoutingJob.objects.filter(
-        case_id=case_pk, state__in=[RoutingJob.State.PENDING, RoutingJob.State.WAITING]
-    ).update(state=RoutingJob.State.CLAIMED, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+def claim(case_pk: int, token: str) -> RoutingJob | None:
+    """Take the job for this case: a conditional update, so two messages, or two workers, cannot
+    both route it. A job already claimed under this token can be taken again: the same message,
+    delivered again because the worker running it died (Celery's reject_on_worker_lost) or retried
+    after a database error, would otherwise find its own claim and leave the case unrouted until
+    the claim expires. route_case() then lets only one holder of the token place the case."""
+    claimable = Q(state__in=[RoutingJob.State.PENDING, RoutingJob.State.WAITING]) | Q(
+        state=RoutingJob.State.CLAIMED, claimed_by=token
+    )
+    claimed = RoutingJob.objects.filter(claimable, case_id=case_pk).update(
+        state=RoutingJob.State.CLAIMED,
+        claimed_by=token,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return None
     return RoutingJob.objects.select_related("case").get(case_id=case_pk)
 
 
-def route_case(case_pk: int) -> str:
-    """Route one case; returns what happened ("routed", "waiting", "not-claimed")."""
-    job = claim(case_pk)
+def route_case(case_pk: int, token: str | None = None) -> str:
+    """Route one case; returns what happened ("routed", "waiting", "not-claimed").
+
+    `token` names the delivery (the Celery task id); without one, this call is its own delivery.
+    """
+    token = token or uuid.uuid4().hex
+    job = claim(case_pk, token)
     if job is None:
         return "not-claimed"
     case = job.case
@@ -151,16 +177,40 @@ def route_case(case_pk: int) -> str:
         # Leave the claim to expire: the sweeper offers it again, and the operator sees this.
         logger.exception("case %s could not be opened for routing", case.pk)
         raise
+    # Who could take this case at all, read without a lock: only their rows are locked below.
+    suitable = [
+        profile.pk
+        for profile in eligible_caseworkers()
+        if meets_hard_constraints(hints, profile) and profile.user_id not in job.passed_over
+    ]
     with transaction.atomic():
-        # Lock every eligible caseworker's row while one case is placed, so concurrent routing
-        # can never push anyone over capacity.
-        profiles = list(eligible_caseworkers().select_for_update(of=("self",)).order_by("user_id"))
+        # Hold the job while the case is placed: another holder of the token (the same message
+        # delivered twice) waits here, then finds the job done; a claim the sweeper took back
+        # because it expired is not ours any more.
+        still_ours = RoutingJob.objects.select_for_update().filter(
+            pk=job.pk, state=RoutingJob.State.CLAIMED, claimed_by=token
+        )
+        if not still_ours.exists():
+            return "not-claimed"
+        # Lock the suitable caseworkers' rows (in one order, so two placements cannot deadlock)
+        # and count their loads only then, so concurrent routing never pushes anyone over
+        # capacity: every placement with one of them waits for this one to commit. The query
+        # checks eligibility again, under the lock.
+        profiles = list(
+            eligible_caseworkers()
+            .filter(pk__in=suitable)
+            .select_for_update(of=("self",))
+            .order_by("user_id")
+        )
         loads = open_loads(profiles)
         candidates = [(profile, loads.get(profile.recipient, 0)) for profile in profiles]
         choice = choose(hints, candidates)
         if choice is None:
             RoutingJob.objects.filter(pk=job.pk).update(
-                state=RoutingJob.State.WAITING, reason="no eligible caseworker"
+                state=RoutingJob.State.WAITING,
+                reason="no eligible caseworker",
+                claimed_at=None,
+                claimed_by="",
             )
             outcome = "waiting"
         else:
@@ -174,6 +224,7 @@ def route_case(case_pk: int) -> str:
                 reason=choice.reason,
                 available_at=current_hour(),
                 claimed_at=None,
+                claimed_by="",
             )
             outcome = "routed"
     return outcome
@@ -185,10 +236,10 @@ def jobs_to_resend() -> list[tuple[int, bool]]:
     now = timezone.now()
     with transaction.atomic():
         stale_claims = RoutingJob.objects.select_for_update().filter(
-            state=RoutingJob.State.CLAIMED, claimed_at__lt=now - CLAIM_EXPIRES_AFTER
+            state=RoutingJob.State.CLAIMED, claimed_at__lt=now - claim_expires_after()
         )
         abandoned = list(stale_claims.values_list("case_id", "urgent"))
-        stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None)
+        stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None, claimed_by="")
     unclaimed = RoutingJob.objects.filter(
         state=RoutingJob.State.PENDING, available_at__lt=now - UNCLAIMED_AFTER
     ).exclude(case_id__in=[case_pk for case_pk, _ in abandoned])

@@ -80,12 +80,17 @@ def route_case(self: Any, case_pk: int) -> str:
     """Route one case by its primary key (the message holds nothing else)."""
     from intake import routing
 
-    outcome = routing.route_case(case_pk)
-    if outcome == "routed":
-        job = RoutingJob.objects.select_related("assigned_to").get(case_id=case_pk)
-        if job.assigned_to is not None:
-            send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [job.assigned_to.email])
-    elif outcome == "waiting":
+    # The task id names this delivery: the same message delivered again after its worker died
+    # may take its own claim again (intake.routing.claim).
+    outcome = routing.route_case(case_pk, token=self.request.id)
+    if outcome == "not-claimed":
+        return outcome
+    job = RoutingJob.objects.select_related("assigned_to").get(case_id=case_pk)
+    if outcome == "routed" and job.assigned_to is not None:
+        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [job.assigned_to.email])
+    # Coordinators hear at once of an account that found nobody, and of every urgent account,
+    # whoever it went to: someone may be in danger. The message is the same as any other.
+    if outcome == "waiting" or job.urgent:
         notify_coordinators()
     return outcome
 

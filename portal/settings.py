@@ -186,6 +186,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connections before and after every task unless this
+# is set; it then closes them every this many tasks. Opening a PostgreSQL connection costs about
+# 10 ms (a server process is forked and authenticates), more than routing a case, so connections
+# are reused, with Django's age limit and health check between tasks (portal/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -341,6 +346,15 @@ if smtp_host:
             },
         }
     }
+elif os.environ.get("EMAIL_FILE_PATH"):
+    # Each message as a file in this folder: for staging, and for tests that read what a worker
+    # process sent.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ["EMAIL_FILE_PATH"]},
+        }
+    }
 else:
     # Notifications carry no case content, so printing them in development is harmless.
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
@@ -392,6 +406,9 @@ ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
 # A routed account not acknowledged within this many hours goes to someone else (DESIGN.md).
 ROUTING_DEADLINE_HOURS = envint("ROUTING_DEADLINE_HOURS", 48)
 ROUTING_URGENT_DEADLINE_HOURS = envint("ROUTING_URGENT_DEADLINE_HOURS", 4)
+# A routing job claimed by a worker that died is sent again after this many seconds; keep it
+# longer than CELERY_TASK_TIME_LIMIT, so a task still running is never sent twice.
+ROUTING_CLAIM_EXPIRES_SECONDS = envint("ROUTING_CLAIM_EXPIRES_SECONDS", 300)
 # Closed cases are crypto-shredded this many days after closing; withdrawn ones at once.
 RETENTION_DAYS_AFTER_CLOSE = envint("RETENTION_DAYS_AFTER_CLOSE", 365)
 INTAKE_MAX_FILES = 5

@@ -211,6 +211,7 @@ def start_celery_worker(
     concurrency: int = 2,
     routing_key_file: Path | None = None,
     broker_url: str | None = None,
+    environment: dict[str, str] | None = None,
 ) -> CeleryWorker:
     from portal.celery import app
 
@@ -230,6 +231,7 @@ def start_celery_worker(
                 ROUTING_KEY_FILE=str(routing_key_file or ""),
                 CELERY_QUEUE=queue,
                 REDIS_URL=broker_url or settings.REDIS_URL,
+                **(environment or {}),
             ),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from intake import routing
-from intake.models import AuditEntry, Case, KeyWrap, RoutingJob
+from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
 from intake.tasks import enforce_deadlines
 from tests.caseworker.conftest import make_persona
 from tests.intake.conftest import account_data, send
@@ -69,3 +69,20 @@ def test_an_acknowledged_case_is_never_taken_away(routed, settings) -> None:
     Case.objects.filter(pk=case.pk).update(status=Case.Status.ACKNOWLEDGED)
     RoutingJob.objects.filter(case=case).update(available_at=timezone.now() - timedelta(days=30))
     assert enforce_deadlines() == 0
+
+
+def test_whoever_let_the_deadline_pass_is_not_chosen_again(routed, settings) -> None:
+    case, _, _ = routed
+    missed = assignee(case)
+    # Round-robin alone would now choose the one who missed the deadline.
+    StaffProfile.objects.filter(user=missed).update(routed_count=0)
+    StaffProfile.objects.exclude(user=missed).update(routed_count=100)
+    RoutingJob.objects.filter(case=case).update(
+        available_at=timezone.now() - timedelta(hours=settings.ROUTING_DEADLINE_HOURS + 1)
+    )
+    assert enforce_deadlines() == 1
+    if RoutingJob.objects.get(case=case).state == "pending":
+        routing.route_case(case.pk)
+    job = RoutingJob.objects.get(case=case)
+    assert job.state == "done"
+    assert job.assigned_to not in (None, missed)

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
-from intake import actions, crypto
-from intake.models import Case, RoutingJob, StaffProfile
+from intake import actions, audit, crypto
+from intake.models import AuditEntry, Case, RoutingJob, StaffProfile
 from tests.caseworker.conftest import make_persona
 from tests.conftest import routing_case_key, start_celery_worker
 
@@ -86,5 +86,8 @@ def test_two_workers_route_200_accounts_exactly_once_within_capacity(
     assert all(load[p.recipient] <= p.capacity for p in profiles.values())
     assert sum(load.values()) == 2 * ACCOUNTS_PER_LANGUAGE
     assert len({p.user_id for p in (persona.profile for persona in team)}) == 8
+    # Placements ran in parallel: the audit chain is still one line, one entry per placement.
+    assert audit.verify() is None
+    assert AuditEntry.objects.filter(action="case.routed").count() == 2 * ACCOUNTS_PER_LANGUAGE
     # Both workers took part.
     assert "intake.tasks.route_case" in second_worker.log()
