@@ -85,3 +85,26 @@ def test_the_reason_describes_the_match_not_the_account() -> None:
         choice.reason
         == "language ar; specialisms children; same region; 1 needs matched, load 1/10"
     )
+
+
+def test_coordinators_read_the_reason_in_their_language() -> None:
+    from django.utils import translation
+
+    from intake.templatetags.routing_reasons import routing_reason
+
+    local = Caseworker(1, ["ar"], specialisms=["children"], regions=["Sudan"])
+    choice = choose(hints(language="ar", specialisms=["children"], region="Sudan"), [(local, 1)])
+    assert choice is not None
+    with translation.override("en"):
+        assert routing_reason(choice.reason) == (
+            "language: ar; specialisms needed: Children and young people; same region; "
+            "1 wishes matched, load 1/10"
+        )
+        assert routing_reason("something new") == "something new"
+    with translation.override("fr"):
+        french = routing_reason(choice.reason)
+        waiting = routing_reason("no eligible caseworker")
+    assert "ar" in french
+    assert "Children" not in french
+    assert "language" not in french
+    assert "caseworker" not in waiting
