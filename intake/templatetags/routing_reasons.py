@@ -24,7 +24,9 @@ def _label(code: str, choices: list[tuple[str, object]]) -> str:
 
 def _part(part: str) -> str:
     if part.startswith("language "):
-        return _("language: %(code)s") % {"code": part.removeprefix("language ")}
+        code = part.removeprefix("language ")
+        # "any": the survivor named no language (the words of the intake form's own choice).
+        return _("language: %(code)s") % {"code": _("No preference") if code == "any" else code}
     if part.startswith("caseworker gender "):
         gender = _label(part.removeprefix("caseworker gender "), StaffProfile.GENDERS)
         return _("caseworker gender asked for: %(gender)s") % {"gender": gender}
