@@ -88,14 +88,47 @@ def test_the_intake_steps_meet_wcag_21_aa(
     assert {step: v for step, v in found.items() if v} == {}
 
 
-def test_staff_pages_meet_wcag_21_aa(browser, service_keys) -> None:
+def staff_session(browser, lang: str, javascript: bool):
+    """A wide browser in `lang` (staff pages follow the browser's language), scripts optional."""
+    session = browser(viewport={"width": 1200, "height": 900}, locale=lang)
+    if not javascript:
+        session.context.route("**/static/js/**", lambda route: route.abort())
+    return session
+
+
+def sign_in_in_browser(page, session, persona, lang: str) -> None:
+    page.goto(session.url("/accounts/login/"))
+    page.fill("input[name=login]", persona.user.email)
+    page.fill("input[name=password]", persona.password)
+    page.click("form button[type=submit]")
+    page.fill("input[name=code]", persona.totp_code())
+    page.click("form button[type=submit]")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascript: bool) -> None:
     caseworker = make_persona("a11y@example.org", languages=["en"])
     send(Client(), account_data(narrative="An account."))
     from intake.models import Case
 
     case = Case.objects.get()
-    route_to(case, service_keys, caseworker.profile)
-    session = browser(viewport={"width": 1200, "height": 900})
+    case_key = route_to(case, service_keys, caseworker.profile)
+    # With consent and one referral, the case page shows the referral form and outcome list too.
+    from intake import actions
+
+    actions.set_referral_consent(case, case_key, True)
+    actions.record_referral(
+        case,
+        case_key,
+        caseworker.profile,
+        service_type="legal",
+        organisation="A legal aid group",
+        outcome="proposed",
+    )
+    session = staff_session(browser, lang, javascript)
     page = session.new_page()
     page.goto(session.url("/accounts/login/"))
     found = {"login": violations(page)}
@@ -105,6 +138,7 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys) -> None:
     found["second factor"] = violations(page)
     page.fill("input[name=code]", caseworker.totp_code())
     page.click("form button[type=submit]")
+    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     for name, path in [
         ("queue", "/caseworker/"),
         ("case", f"/caseworker/cases/{case.public_id}/"),
@@ -116,7 +150,11 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys) -> None:
     assert {name: v for name, v in found.items() if v} == {}
 
 
-def test_coordinator_pages_meet_wcag_21_aa(browser, service_keys) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_coordinator_pages_meet_wcag_21_aa(
+    browser, service_keys, lang: str, javascript: bool
+) -> None:
     from django.core.management import call_command
 
     from intake import audit
@@ -133,14 +171,9 @@ def test_coordinator_pages_meet_wcag_21_aa(browser, service_keys) -> None:
     case = Case.objects.get()
     RoutingJob.objects.filter(case=case).update(state=RoutingJob.State.WAITING, reason="waiting")
     audit.record("case.deadline_missed", actor=None, case=case, subject=caseworker.user)
-    session = browser(viewport={"width": 1200, "height": 900})
+    session = staff_session(browser, lang, javascript)
     page = session.new_page()
-    page.goto(session.url("/accounts/login/"))
-    page.fill("input[name=login]", coordinator.user.email)
-    page.fill("input[name=password]", coordinator.password)
-    page.click("form button[type=submit]")
-    page.fill("input[name=code]", coordinator.totp_code())
-    page.click("form button[type=submit]")
+    sign_in_in_browser(page, session, coordinator, lang)
     found = {}
     for name, path in [
         ("team", "/caseworker/team/"),
