@@ -7,6 +7,7 @@ member's language when a page shows them; anything it does not recognise is show
 """
 
 import re
+from collections.abc import Sequence
 
 from django import template
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ register = template.Library()
 _MATCH_PART = re.compile(r"(\d+) needs matched, load (\d+)/(\d+)")
 
 
-def _label(code: str, choices: list[tuple[str, object]]) -> str:
+def _label(code: str, choices: Sequence[tuple[str, object]]) -> str:
     return str(dict(choices).get(code, code))
 
 
