@@ -820,12 +820,17 @@ def hand_over(case: Case, case_key: bytes, from_profile: Any, to_profile: Any) -
 def escalate(case: Case, from_profile: Any) -> None:
     """Give a case back to the coordinators' queue; the caseworker loses access at once."""
     from intake import audit
+    from intake.routing import ESCALATED
 
     with transaction.atomic():
         KeyWrap.objects.filter(case=case, recipient=from_profile.recipient).delete()
-        RoutingJob.objects.filter(case=case).update(
-            state=RoutingJob.State.WAITING, assigned_to=None, reason="escalated by the caseworker"
-        )
+        job = RoutingJob.objects.select_for_update().get(case=case)
+        job.state = RoutingJob.State.WAITING
+        job.assigned_to = None
+        job.reason = ESCALATED
+        # Should a coordinator send it back to routing, it does not go to the same person.
+        job.passed_over = [*job.passed_over, from_profile.user_id]
+        job.save(update_fields=["state", "assigned_to", "reason", "passed_over"])
         audit.record("case.escalated", actor=from_profile.user, case=case)
 
 

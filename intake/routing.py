@@ -36,6 +36,12 @@ REQUIRED_SPECIALISMS = {"children", "lgbtqi"}
 UNCLAIMED_AFTER = timedelta(minutes=1)
 
 
+# Fixed words for RoutingJob.reason (shown to coordinators through
+# intake.templatetags.routing_reasons, which translates them).
+NO_ELIGIBLE_CASEWORKER = "no eligible caseworker"
+ESCALATED = "escalated by the caseworker"
+
+
 @dataclass(frozen=True)
 class Choice:
     profile: StaffProfile
@@ -152,7 +158,9 @@ def claim(case_pk: int, token: str) -> RoutingJob | None:
 
 
 def route_case(case_pk: int, token: str | None = None) -> str:
-    """Route one case; returns what happened ("routed", "waiting", "not-claimed").
+    """Route one case; returns what happened: "routed", "waiting" (nobody fits: it joins the
+    coordinators' queue), "still-waiting" (a retry of a waiting case, and still nobody fits) or
+    "not-claimed" (another delivery has it, or it is done).
 
     `token` names the delivery (the Celery task id); without one, this call is its own delivery.
     """
@@ -208,11 +216,13 @@ def route_case(case_pk: int, token: str | None = None) -> str:
         if choice is None:
             RoutingJob.objects.filter(pk=job.pk).update(
                 state=RoutingJob.State.WAITING,
-                reason="no eligible caseworker",
+                reason=NO_ELIGIBLE_CASEWORKER,
                 claimed_at=None,
                 claimed_by="",
             )
-            outcome = "waiting"
+            # The reason is still the one written when it first found nobody: coordinators were
+            # told then, and are not told again at every retry.
+            outcome = "still-waiting" if job.reason == NO_ELIGIBLE_CASEWORKER else "waiting"
         else:
             actions.grant_case(case, case_key, choice.profile, by=None, action="case.routed")
             StaffProfile.objects.filter(pk=choice.profile.pk).update(
@@ -284,6 +294,10 @@ def reroute_overdue(job: RoutingJob) -> None:
 
 
 def waiting_jobs() -> list[tuple[int, bool]]:
+    """Waiting cases that routing tries again. A case a caseworker gave back (escalated) is for
+    the coordinators to place, so routing leaves it to them."""
     return list(
-        RoutingJob.objects.filter(state=RoutingJob.State.WAITING).values_list("case_id", "urgent")
+        RoutingJob.objects.filter(state=RoutingJob.State.WAITING)
+        .exclude(reason=ESCALATED)
+        .values_list("case_id", "urgent")
     )

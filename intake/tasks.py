@@ -89,8 +89,9 @@ def route_case(self: Any, case_pk: int) -> str:
     if outcome == "routed" and job.assigned_to is not None:
         send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [job.assigned_to.email])
     # Coordinators hear at once of an account that found nobody, and of every urgent account,
-    # whoever it went to: someone may be in danger. The message is the same as any other.
-    if outcome == "waiting" or job.urgent:
+    # whoever it went to: someone may be in danger. The message is the same as any other. A
+    # waiting account tried again ("still-waiting") does not tell them again.
+    if outcome == "waiting" or (job.urgent and outcome == "routed"):
         notify_coordinators()
     return outcome
 
