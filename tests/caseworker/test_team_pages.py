@@ -223,3 +223,28 @@ def test_arabic_and_persian_commas_separate_regions_and_languages() -> None:
     assert form.is_valid(), form.errors
     assert form.cleaned_data["languages"] == ["ar", "fa"]
     assert form.cleaned_data["regions"] == ["السودان", "أفغانستان"]
+
+
+def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, service_keys) -> None:
+    from bench.seed import copy_cases
+    from intake.caseworker_views import QUEUE_PAGE_SIZE
+
+    send(Client(), account_data())
+    first = Case.objects.get()
+    route_to(first, service_keys, caseworker.profile)
+    copy_cases(first, caseworkers=[caseworker.profile], count=QUEUE_PAGE_SIZE + 5)
+    Case.objects.update(status=Case.Status.RECEIVED)  # the copies come in every status
+    closed = list(Case.objects.exclude(pk=first.pk).values_list("pk", flat=True)[:9])
+    Case.objects.filter(pk__in=closed).update(status=Case.Status.CLOSED)
+    client = sign_in(Client(), caseworker)
+    page_one = client.get("/caseworker/").content.decode()
+    page_two = client.get("/caseworker/?page=2").content.decode()
+    assert f"{QUEUE_PAGE_SIZE + 6 - 9} cases" in page_one  # the count is of open cases
+    assert page_one.count('href="/caseworker/cases/') == QUEUE_PAGE_SIZE
+    assert page_two.count('href="/caseworker/cases/') == 6
+    assert "Next page" in page_one
+    assert "Previous page" in page_two
+    rows = page_one.split("<tbody>")[1].split("</tbody>")[0]
+    # Every open case comes before the first closed one.
+    assert rows.count("<td>Closed</td>") == 3
+    assert rows.rindex("<td>Received</td>") < rows.index("<td>Closed</td>")
