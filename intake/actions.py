@@ -298,8 +298,10 @@ def withdraw_case(case: Case) -> None:
 
 
 @dataclass(frozen=True)
-class SurvivorView:
-    """A case as its survivor may see it: status, their answers, messages, additions, files."""
+class CaseView:
+    """A case decrypted in memory for one page: status, answers, messages, additions, files (with
+    their ids, for downloads) and referrals. The survivor and the caseworker holding the case see
+    the same account; notes are read apart (read_notes), for staff only."""
 
     status: str
     status_label: str
@@ -312,14 +314,15 @@ class SurvivorView:
     referrals: list[dict[str, Any]]
 
 
-def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
+def read_case(case: Case, case_key: bytes) -> CaseView:
     def text(item: str, sealed: bytes) -> str:
         return crypto.open_sealed(case_key, case_id=case.case_id, item=item, sealed=sealed).decode()
 
-    return SurvivorView(
+    answers = open_json(case_key, case.case_id, "answers", bytes(case.answers))
+    return CaseView(
         status=case.status,
         status_label=case.get_status_display(),
-        answers=open_json(case_key, case.case_id, "answers", bytes(case.answers)),
+        answers=answers,
         contact=open_json(case_key, case.case_id, "contact", bytes(case.contact))
         if case.contact
         else None,
@@ -336,10 +339,13 @@ def read_case_for_survivor(case: Case, case_key: bytes) -> SurvivorView:
             for a in case.additions.all()
         ],
         attachments=[
-            open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata))
+            {
+                **open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata)),
+                "public_id": a.public_id,
+            }
             for a in case.attachments.all()
         ],
-        referral_consent=referral_consented(case, case_key),
+        referral_consent=bool(answers["consent"].get("referral")),
         referrals=read_referrals(case, case_key),
     )
 
@@ -720,36 +726,6 @@ def reply_to_survivor(case: Case, case_key: bytes, profile: Any, text: str) -> M
     return message
 
 
-@dataclass(frozen=True)
-class CaseworkerView:
-    """A case as its caseworker sees it, decrypted in memory for one page."""
-
-    answers: dict[str, Any]
-    contact: dict[str, str] | None
-    messages: list[dict[str, Any]]
-    additions: list[dict[str, Any]]
-    attachments: list[dict[str, Any]]
-    referral_consent: bool
-    referrals: list[dict[str, Any]]
-
-
-def read_case_for_caseworker(case: Case, case_key: bytes) -> CaseworkerView:
-    survivor = read_case_for_survivor(case, case_key)
-    attachments = [
-        {**metadata, "public_id": attachment.public_id}
-        for metadata, attachment in zip(survivor.attachments, case.attachments.all(), strict=True)
-    ]
-    return CaseworkerView(
-        answers=survivor.answers,
-        contact=survivor.contact,
-        messages=survivor.messages,
-        additions=survivor.additions,
-        attachments=attachments,
-        referral_consent=survivor.referral_consent,
-        referrals=survivor.referrals,
-    )
-
-
 def open_attachment(case: Case, case_key: bytes, public_id: str) -> tuple[dict[str, Any], Any]:
     """The metadata and a generator of decrypted chunks of one attachment (streamed, so a 20 MB
     file is never whole in memory)."""
@@ -944,7 +920,7 @@ def export_case(case: Case, case_key: bytes, profile: Any) -> bytes:
     """
     from intake import audit
 
-    view = read_case_for_caseworker(case, case_key)
+    view = read_case(case, case_key)
     document = {
         "format": "survivor-portal-case-export/1",
         "case": case.case_id,

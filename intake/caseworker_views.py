@@ -268,7 +268,7 @@ def _render_case(
     referral_form: ReferralForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    view = actions.read_case_for_caseworker(case, case_key)
+    view = actions.read_case(case, case_key)
     context = {
         "case": case,
         "view": view,
@@ -419,7 +419,7 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
             case, case_key, form.cleaned_data["colleague"], by=request.user
         )
         return redirect("caseworker:unassigned")
-    view = actions.read_case_for_caseworker(case, case_key)
+    view = actions.read_case(case, case_key)
     context = {"case": case, "view": view, "rows": answer_rows(view.answers), "form": form}
     return render(request, "caseworker/unassigned_case.html", context)
 

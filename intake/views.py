@@ -345,7 +345,7 @@ def _later_not_saved(request: HttpRequest, *, files: bool = False) -> HttpRespon
 def _render_case(
     request: HttpRequest, case: Case, case_key: bytes, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    view = actions.read_case_for_survivor(case, case_key)
+    view = actions.read_case(case, case_key)
     referral_form = forms.get("referral_form") or ReferralConsentForm(
         initial={"referral": "yes" if view.referral_consent else "no"}
     )

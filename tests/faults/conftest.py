@@ -27,7 +27,7 @@ from django.conf import settings
 
 from intake import actions, crypto
 from intake.models import KeyWrap
-from tests.conftest import PROJECT_ROOT, child_environment
+from tests.conftest import PROJECT_ROOT, child_environment, stop_process
 from tests.intake.conftest import account_data
 
 RECEIPT = re.compile(r'id="receipt-code">([0-9 ]+)<')
@@ -256,13 +256,7 @@ class WebServer:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
         # gunicorn runs in a process group of its own: a worker stuck in a request must not
         # outlive its arbiter.
         with contextlib.suppress(ProcessLookupError):

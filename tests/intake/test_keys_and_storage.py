@@ -122,7 +122,7 @@ def test_the_receipt_alone_opens_the_account(client: Client, service_keys) -> No
     opened = actions.open_case_with_receipt(receipt.replace(" ", ""))
     assert opened is not None
     case, case_key = opened
-    view = actions.read_case_for_survivor(case, case_key)
+    view = actions.read_case(case, case_key)
     assert view.answers["narrative"] == "only with the receipt"
     assert view.answers["consent"]["version"]
     assert view.answers["consent"]["referral"] is False

@@ -6,26 +6,16 @@ placements have chosen their caseworker before either commits."""
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from intake import audit, routing
 from intake.models import Case, KeyWrap, RoutingJob
 from tests.caseworker.conftest import make_persona
-from tests.conftest import celery_broker, wait_for
+from tests.conftest import celery_broker, sessions_waiting_for_a_lock, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
 
 
 def test_the_last_place_goes_to_one_case_only(service_keys) -> None:
@@ -54,7 +44,7 @@ def test_the_last_place_goes_to_one_case_only(service_keys) -> None:
             thread.start()
         # One placement waits for the audit lock, the other for the caseworker's row (or, were
         # the rows not locked, for the audit lock too).
-        assert wait_for(lambda: waiting_for_a_lock() == 2, 10)
+        assert wait_for(lambda: sessions_waiting_for_a_lock() == 2, 10)
     finally:
         with blocker.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [audit.CHAIN_LOCK])

@@ -5,26 +5,16 @@ first run is still alive, or a retry racing it): both runs may take the claim, o
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from intake import routing
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
 from tests.caseworker.conftest import make_persona
-from tests.conftest import celery_broker, wait_for
+from tests.conftest import celery_broker, sessions_waiting_for_a_lock, wait_for
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
 
 
 def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
@@ -54,7 +44,7 @@ def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
     try:
         for thread in runs:
             thread.start()
-        assert wait_for(lambda: waiting_for_a_lock() == 2, 10)
+        assert wait_for(lambda: sessions_waiting_for_a_lock() == 2, 10)
         assert RoutingJob.objects.get(case=case).attempts == 2  # both took the claim
     finally:
         blocker.rollback()

@@ -23,13 +23,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
 from intake.tasks import sweep_routing
 from tests.caseworker.conftest import make_persona
-from tests.conftest import CeleryWorker, start_celery_worker, wait_for
+from tests.conftest import (
+    CeleryWorker,
+    sessions_waiting_for_a_lock,
+    start_celery_worker,
+    wait_for,
+)
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -61,13 +66,7 @@ class CaseworkersLocked:
 
     def someone_waits(self) -> bool:
         """Another session of this database waits for a lock (the task, inside route_case)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            row = cursor.fetchone()
-        return bool(row and row[0])
+        return sessions_waiting_for_a_lock() > 0
 
 
 @pytest.fixture
