@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -655,33 +656,56 @@ def expire_vetting() -> list[Any]:
 # --- Caseworker actions on a case --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Grant:
+    """A case key to wrap for a staff member."""
+
+    case: Case
+    case_key: bytes
+    profile: Any
+
+
 def grant_case(case: Case, case_key: bytes, profile: Any, *, by: Any | None, action: str) -> None:
-    """Wrap the case key for a staff member (routing, hand-over or a coordinator's grant)."""
+    """Wrap the case key for a staff member (a hand-over or a coordinator's grant)."""
+    grant_cases([Grant(case, case_key, profile)], by=by, action=action)
+
+
+def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None:
+    """Wrap each case key for its staff member, in two statements however many there are
+    (routing places cases in batches), each grant audited."""
     from intake import audit
 
-    wrap = KeyWrap(
-        case=case,
-        recipient=profile.recipient,
-        key_id=profile.key_id,
-        wrapped=crypto.wrap_case_key(
-            case_key,
-            bytes(profile.public_key),
-            case_id=case.case_id,
-            recipient=profile.recipient,
-            key_id=profile.key_id,
-        ),
-    )
-    # No savepoint: the wrap and its audit entry stand or fall with the caller's transaction.
+    wraps = [
+        KeyWrap(
+            case=grant.case,
+            recipient=grant.profile.recipient,
+            key_id=grant.profile.key_id,
+            wrapped=crypto.wrap_case_key(
+                grant.case_key,
+                bytes(grant.profile.public_key),
+                case_id=grant.case.case_id,
+                recipient=grant.profile.recipient,
+                key_id=grant.profile.key_id,
+            ),
+        )
+        for grant in grants
+    ]
+    # No savepoint: the wraps and their audit entries stand or fall with the caller's transaction.
     with transaction.atomic(savepoint=False):
-        # One INSERT ... ON CONFLICT UPDATE: granting again replaces the wrap, and two grants at
-        # once cannot both insert (routing places thousands of cases; each statement counts).
+        # INSERT ... ON CONFLICT UPDATE: granting again replaces the wrap, and two grants at once
+        # cannot both insert.
         KeyWrap.objects.bulk_create(
-            [wrap],
+            wraps,
             update_conflicts=True,
             unique_fields=["case", "recipient"],
             update_fields=["key_id", "wrapped"],
         )
-        audit.record(action, actor=by, case=case, subject=profile.user)
+        audit.append(
+            [
+                audit.entry(action, actor=by, case=grant.case, subject=grant.profile.user)
+                for grant in grants
+            ]
+        )
 
 
 def acknowledge_case(case: Case, profile: Any) -> None:
