@@ -52,7 +52,7 @@ from intake.forms import (
     answer_rows,
 )
 from intake.models import Attachment, Case, KeyWrap, RoutingJob, StaffProfile
-from intake.tasks import notify_coordinators
+from intake.tasks import coordinator_ids, notify_later
 
 View = Callable[..., HttpResponseBase]
 
@@ -379,7 +379,8 @@ def _hand_over(
 def escalate(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
     case, _ = _case_or_404(request, profile, public_id, "case.opened_to_escalate")
     actions.escalate(case, profile)
-    notify_coordinators()
+    # From a task, so the caseworker does not wait for the mail server.
+    notify_later(set(coordinator_ids()), urgent=case.urgent)
     return redirect("caseworker:queue")
 
 

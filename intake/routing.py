@@ -1,15 +1,21 @@
 """Routing: which vetted caseworker receives a case (DESIGN.md, "Routing").
 
-Runs in the Celery worker, the only process that holds the routing private key. For one case it
+Runs in the Celery worker, the only process that holds the routing private key. For each case it
 opens the routing wrap, reads the sealed routing hints, chooses a caseworker, wraps the case key
 for them, and stores nothing else: the reason it records is about the match, never the content.
+
+Cases are placed in batches: a routing task claims the case its message names and up to
+ROUTING_BATCH_SIZE - 1 others still pending, and places them all in one transaction (one lock of
+the caseworkers, one audit append, a handful of statements). A burst of accounts then costs a few
+transactions instead of one each; the messages of cases another batch took find nothing to do.
 
 Matching: hard constraints first (language, the survivor's caseworker-gender preference, and the
 specialisms the case needs: children, LGBTQI+), then preferences (region, needs that match a
 specialism), then the lowest open-cases/capacity ratio; ties go to whoever was chosen least often
-(round-robin). Capacity is never exceeded: the caseworkers who could take a case are locked
-while it is placed, so cases that need different people (another language) are placed in
-parallel, and cases competing for the same people one after another.
+(round-robin). Capacity is never exceeded: the caseworkers who could take the batch's cases are
+locked while it is placed, and each placement counts in the loads the next case of the batch
+sees, so batches that need different people (another language) are placed in parallel, and
+batches competing for the same people one after another.
 """
 
 import logging
@@ -21,8 +27,8 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from intake import actions, crypto
@@ -137,107 +143,232 @@ def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice
     return Choice(profile, "; ".join(parts))
 
 
-def claim(case_pk: int, token: str) -> RoutingJob | None:
-    """Take the job for this case: a conditional update, so two messages, or two workers, cannot
-    both route it. A job already claimed under this token can be taken again: the same message,
-    delivered again because the worker running it died (Celery's reject_on_worker_lost) or retried
-    after a database error, would otherwise find its own claim and leave the case unrouted until
-    the claim expires. route_case() then lets only one holder of the token place the case."""
-    claimable = Q(state__in=[RoutingJob.State.PENDING, RoutingJob.State.WAITING]) | Q(
-        state=RoutingJob.State.CLAIMED, claimed_by=token
-    )
-    claimed = RoutingJob.objects.filter(claimable, case_id=case_pk).update(
-        state=RoutingJob.State.CLAIMED,
-        claimed_by=token,
-        claimed_at=timezone.now(),
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return None
-    return RoutingJob.objects.select_related("case").get(case_id=case_pk)
+@dataclass(frozen=True)
+class Placement:
+    """What routing did with one case: "routed", "waiting" (nobody fits: it joins the
+    coordinators' queue) or "still-waiting" (tried again, and still nobody fits)."""
+
+    case_pk: int
+    outcome: str
+    urgent: bool
+    caseworker_id: int | None = None  # the user id of whoever received it
 
 
-def route_case(case_pk: int, token: str | None = None) -> str:
-    """Route one case; returns what happened: "routed", "waiting" (nobody fits: it joins the
-    coordinators' queue), "still-waiting" (a retry of a waiting case, and still nobody fits) or
-    "not-claimed" (another delivery has it, or it is done).
+@dataclass(frozen=True)
+class Batch:
+    """The cases one routing task placed: the one its message named, and others not yet routed."""
+
+    case_pk: int
+    placements: tuple[Placement, ...]
+
+    @property
+    def outcome(self) -> str:
+        """What happened to the message's own case; "not-claimed" if another delivery has it, or
+        it is done."""
+        return next(
+            (p.outcome for p in self.placements if p.case_pk == self.case_pk), "not-claimed"
+        )
+
+
+# One statement, because every routing message runs it, also the many that find their case
+# already placed by another message's batch (the ORM took longer to build it than PostgreSQL to
+# run it). Rows another transaction holds are skipped: they are being claimed or placed.
+CLAIM_SQL = """
+UPDATE intake_routingjob
+SET state = 'claimed', claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM intake_routingjob
+    WHERE (case_id = %(case)s AND state IN ('pending', 'waiting'))
+        OR (state = 'claimed' AND claimed_by = %(token)s)
+        OR state = 'pending'
+    ORDER BY
+        -- the message's own case first, then what this token held, then urgent accounts
+        CASE WHEN case_id = %(case)s THEN 0 WHEN state = 'claimed' THEN 1 ELSE 2 END,
+        urgent DESC,
+        id
+    LIMIT %(size)s
+    {lock}
+)
+RETURNING id
+"""
+
+
+def claim(case_pk: int, token: str, size: int) -> list[RoutingJob]:
+    """Take the job for this case and up to `size` - 1 other pending ones.
+
+    A job is taken only while it is pending (or, for the message's own case, waiting), so two
+    messages, or two workers, cannot both route a case. Jobs already claimed under this token are
+    taken again: the same message, delivered again because the worker running it died (Celery's
+    reject_on_worker_lost) or retried after a database error, would otherwise find its own claims
+    and leave those cases unrouted until the claims expire. route_case() then lets only one holder
+    of the token place them.
+    """
+    lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL.format(lock=lock),
+            {"token": token, "now": timezone.now(), "case": case_pk, "size": size},
+        )
+        pks = [pk for (pk,) in cursor.fetchall()]
+    if not pks:
+        return []
+    return list(
+        RoutingJob.objects.filter(pk__in=pks).select_related("case").order_by("-urgent", "pk")
+    )
+
+
+def update_from_values(model: type[Model], assignments: str, rows: list[tuple[Any, ...]]) -> None:
+    """One UPDATE of many rows of `model`, each with values of its own: `rows` are (id, value,
+    ...) and `assignments` sets columns from `placed.column2`, `placed.column3`... (Django's
+    bulk_update builds a CASE for every row and field, which took longer than placing the
+    cases.)"""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    one_row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    with connection.cursor() as cursor:
+        # Only the table name, the caller's fixed assignments and placeholders are in the text;
+        # every value is a parameter.
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} "  # noqa: S608
+            f"FROM (VALUES {', '.join([one_row] * len(rows))}) AS placed "
+            f"WHERE {table}.id = placed.column1",
+            [value for row in rows for value in row],
+        )
+
+
+@dataclass(frozen=True)
+class Opened:
+    job: RoutingJob
+    case_key: bytes
+    hints: dict[str, Any]
+
+
+def open_for_routing(jobs: list[RoutingJob]) -> list[Opened]:
+    """Each job's case key (through the routing wrap) and sealed routing hints. A case that
+    cannot be opened is logged and left claimed: the sweeper offers it again when the claim
+    expires, and the operator sees why."""
+    private_key = crypto.load_private_key(routing_private_key())
+    wraps = {
+        wrap.case_id: wrap
+        for wrap in KeyWrap.objects.filter(
+            case__in=[job.case_id for job in jobs], recipient=RecipientKey.Purpose.ROUTING
+        )
+    }
+    opened = []
+    for job in jobs:
+        case = job.case
+        try:
+            wrap = wraps[case.pk]
+            case_key = crypto.unwrap_case_key(
+                bytes(wrap.wrapped),
+                private_key,
+                case_id=case.case_id,
+                recipient=RecipientKey.Purpose.ROUTING,
+                key_id=wrap.key_id,
+            )
+            hints = actions.open_json(
+                case_key, case.case_id, "routing-hints", bytes(case.routing_hints)
+            )
+        except Exception:
+            logger.exception("case %s could not be opened for routing", case.pk)
+            continue
+        opened.append(Opened(job, case_key, hints))
+    return opened
+
+
+def route_case(case_pk: int, token: str | None = None) -> Batch:
+    """Route this case, and with it other cases not yet routed (up to ROUTING_BATCH_SIZE), in
+    one transaction.
 
     `token` names the delivery (the Celery task id); without one, this call is its own delivery.
     """
     token = token or uuid.uuid4().hex
-    job = claim(case_pk, token)
-    if job is None:
-        return "not-claimed"
-    case = job.case
-    try:
-        wrap = KeyWrap.objects.get(case=case, recipient=RecipientKey.Purpose.ROUTING)
-        case_key = crypto.unwrap_case_key(
-            bytes(wrap.wrapped),
-            routing_private_key(),
-            case_id=case.case_id,
-            recipient=RecipientKey.Purpose.ROUTING,
-            key_id=wrap.key_id,
-        )
-        hints = actions.open_json(
-            case_key, case.case_id, "routing-hints", bytes(case.routing_hints)
-        )
-    except Exception:
-        # Leave the claim to expire: the sweeper offers it again, and the operator sees this.
-        logger.exception("case %s could not be opened for routing", case.pk)
-        raise
-    # Who could take this case at all, read without a lock: only their rows are locked below.
-    suitable = [
-        profile.pk
-        for profile in eligible_caseworkers()
-        if meets_hard_constraints(hints, profile) and profile.user_id not in job.passed_over
-    ]
+    jobs = claim(case_pk, token, max(settings.ROUTING_BATCH_SIZE, 1))
+    if not jobs:
+        return Batch(case_pk, ())
+    opened = open_for_routing(jobs)
+    # Who could take each case at all, read without a lock: only their rows are locked below.
+    eligible = list(eligible_caseworkers())
+    suitable = {
+        item.job.pk: {
+            profile.pk
+            for profile in eligible
+            if meets_hard_constraints(item.hints, profile)
+            and profile.user_id not in item.job.passed_over
+        }
+        for item in opened
+    }
     with transaction.atomic():
-        # Hold the job while the case is placed: another holder of the token (the same message
-        # delivered twice) waits here, then finds the job done; a claim the sweeper took back
-        # because it expired is not ours any more.
-        still_ours = RoutingJob.objects.select_for_update().filter(
-            pk=job.pk, state=RoutingJob.State.CLAIMED, claimed_by=token
+        # Hold the jobs while the cases are placed: another holder of the token (the same
+        # message delivered twice) waits here, then finds them done; a claim the sweeper took
+        # back because it expired is not ours any more.
+        still_ours = set(
+            RoutingJob.objects.select_for_update()
+            .filter(pk__in=suitable, state=RoutingJob.State.CLAIMED, claimed_by=token)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        if not still_ours.exists():
-            return "not-claimed"
+        opened = [item for item in opened if item.job.pk in still_ours]
+        if not opened:
+            return Batch(case_pk, ())
         # Lock the suitable caseworkers' rows (in one order, so two placements cannot deadlock)
         # and count their loads only then, so concurrent routing never pushes anyone over
         # capacity: every placement with one of them waits for this one to commit. The query
         # checks eligibility again, under the lock.
+        wanted = set().union(*(suitable[item.job.pk] for item in opened))
         profiles = list(
             eligible_caseworkers()
-            .filter(pk__in=suitable)
+            .filter(pk__in=wanted)
             .select_for_update(of=("self",))
             .order_by("user_id")
         )
         loads = open_loads(profiles)
-        candidates = [(profile, loads.get(profile.recipient, 0)) for profile in profiles]
-        choice = choose(hints, candidates)
-        if choice is None:
-            RoutingJob.objects.filter(pk=job.pk).update(
-                state=RoutingJob.State.WAITING,
-                reason=NO_ELIGIBLE_CASEWORKER,
-                claimed_at=None,
-                claimed_by="",
+        placements, grants, routed_jobs, waiting_pks = [], [], [], []
+        for item in opened:
+            job = item.job
+            candidates = [
+                (profile, loads.get(profile.recipient, 0))
+                for profile in profiles
+                if profile.pk in suitable[job.pk]
+            ]
+            choice = choose(item.hints, candidates)
+            if choice is None:
+                waiting_pks.append(job.pk)
+                # A reason still the one written when it first found nobody: coordinators were
+                # told then, and are not told again at every retry.
+                outcome = "still-waiting" if job.reason == NO_ELIGIBLE_CASEWORKER else "waiting"
+                placements.append(Placement(job.case_id, outcome, job.urgent))
+                continue
+            chosen = choice.profile
+            # The next case of the batch sees this one in the load and the round-robin count.
+            loads[chosen.recipient] = loads.get(chosen.recipient, 0) + 1
+            chosen.routed_count += 1
+            grants.append(actions.Grant(job.case, item.case_key, chosen))
+            job.assigned_to = chosen.user
+            job.reason = choice.reason
+            routed_jobs.append(job)
+            placements.append(Placement(job.case_id, "routed", job.urgent, chosen.user_id))
+        if grants:
+            actions.grant_cases(grants, by=None, action="case.routed")
+            update_from_values(
+                StaffProfile,
+                "routed_count = placed.column2",
+                [(grant.profile.pk, grant.profile.routed_count) for grant in grants],
             )
-            # The reason is still the one written when it first found nobody: coordinators were
-            # told then, and are not told again at every retry.
-            outcome = "still-waiting" if job.reason == NO_ELIGIBLE_CASEWORKER else "waiting"
-        else:
-            actions.grant_case(case, case_key, choice.profile, by=None, action="case.routed")
-            StaffProfile.objects.filter(pk=choice.profile.pk).update(
-                routed_count=F("routed_count") + 1
+            update_from_values(
+                RoutingJob,
+                "state = 'done', assigned_to_id = placed.column2, reason = placed.column3, "
+                "available_at = placed.column4, claimed_at = NULL, claimed_by = ''",
+                [(job.pk, job.assigned_to_id, job.reason, current_hour()) for job in routed_jobs],
             )
-            RoutingJob.objects.filter(pk=job.pk).update(
-                state=RoutingJob.State.DONE,
-                assigned_to=choice.profile.user,
-                reason=choice.reason,
-                available_at=current_hour(),
-                claimed_at=None,
-                claimed_by="",
-            )
-            outcome = "routed"
-    return outcome
+        RoutingJob.objects.filter(pk__in=waiting_pks).update(
+            state=RoutingJob.State.WAITING,
+            reason=NO_ELIGIBLE_CASEWORKER,
+            claimed_at=None,
+            claimed_by="",
+        )
+    return Batch(case_pk, tuple(placements))
 
 
 def jobs_to_resend() -> list[tuple[int, bool]]:

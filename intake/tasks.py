@@ -1,6 +1,8 @@
 """Celery tasks of the intake. Messages carry ids only (never text); every task is idempotent."""
 
 import logging
+from collections.abc import Iterable
+from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
@@ -9,7 +11,7 @@ from django.core.mail import send_mail
 from django.db import DatabaseError
 
 from intake import actions
-from intake.models import RoutingJob, StaffProfile
+from intake.models import StaffProfile
 
 logger = logging.getLogger(__name__)
 
@@ -18,23 +20,37 @@ NOTIFICATION_SUBJECT = "Something to look at in the portal"
 NOTIFICATION_BODY = "There is something new for you in the portal. Please sign in to see it."
 
 
+def coordinator_ids() -> list[int]:
+    """The user ids of the vetted coordinators."""
+    return list(
+        StaffProfile.objects.filter(
+            role=StaffProfile.Role.COORDINATOR, vetting=StaffProfile.Vetting.VETTED
+        ).values_list("user_id", flat=True)
+    )
+
+
+def send_notifications(user_ids: Iterable[int]) -> None:
+    """The notification, to each of these staff members in a message of their own: nobody learns
+    who else works here from the recipient list."""
+    for email in (
+        get_user_model()
+        .objects.filter(pk__in=set(user_ids))
+        .order_by("pk")
+        .values_list("email", flat=True)
+    ):
+        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
+
+
+def notify_coordinators() -> None:
+    send_notifications(coordinator_ids())
+
+
 @shared_task(name="intake.tasks.expire_vetting", ignore_result=True)
 def expire_vetting() -> None:
     """Daily: vetting past its date expires; the person and the coordinators are told."""
     expired = actions.expire_vetting()
-    if not expired:
-        return
-    coordinators = list(
-        get_user_model()
-        .objects.filter(
-            staff_profile__role=StaffProfile.Role.COORDINATOR,
-            staff_profile__vetting=StaffProfile.Vetting.VETTED,
-        )
-        .values_list("email", flat=True)
-    )
-    # One message per person: nobody learns who else works here from the recipient list.
-    for email in sorted({p.user.email for p in expired} | set(coordinators)):
-        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
+    if expired:
+        send_notifications([p.user_id for p in expired] + coordinator_ids())
 
 
 def routing_queue(urgent: bool) -> str:
@@ -77,35 +93,68 @@ def enqueue_routing(case_pk: int, urgent: bool) -> None:
     max_retries=8,
 )
 def route_case(self: Any, case_pk: int) -> str:
-    """Route one case by its primary key (the message holds nothing else)."""
+    """Route one case by its primary key (the message holds nothing else), and with it other
+    cases not yet routed. Returns what happened to the message's own case."""
     from intake import routing
 
     # The task id names this delivery: the same message delivered again after its worker died
-    # may take its own claim again (intake.routing.claim).
-    outcome = routing.route_case(case_pk, token=self.request.id)
-    if outcome == "not-claimed":
-        return outcome
-    job = RoutingJob.objects.select_related("assigned_to").get(case_id=case_pk)
-    if outcome == "routed" and job.assigned_to is not None:
-        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [job.assigned_to.email])
+    # may take its own claims again (intake.routing.claim).
+    batch = routing.route_case(case_pk, token=self.request.id)
+    # Each caseworker who received cases is told once, however many the batch gave them.
+    told = {p.caseworker_id for p in batch.placements if p.caseworker_id is not None}
     # Coordinators hear at once of an account that found nobody, and of every urgent account,
     # whoever it went to: someone may be in danger. The message is the same as any other. A
     # waiting account tried again ("still-waiting") does not tell them again.
-    if outcome == "waiting" or (job.urgent and outcome == "routed"):
-        notify_coordinators()
-    return outcome
-
-
-def notify_coordinators() -> None:
-    for email in (
-        get_user_model()
-        .objects.filter(
-            staff_profile__role=StaffProfile.Role.COORDINATOR,
-            staff_profile__vetting=StaffProfile.Vetting.VETTED,
-        )
-        .values_list("email", flat=True)
+    if any(
+        p.outcome == "waiting" or (p.urgent and p.outcome == "routed") for p in batch.placements
     ):
-        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
+        told.update(coordinator_ids())
+    notify_later(told, urgent=any(p.urgent for p in batch.placements))
+    return batch.outcome
+
+
+@shared_task(
+    bind=True,
+    name="intake.tasks.notify_staff",
+    ignore_result=True,
+    acks_late=True,
+    max_retries=8,
+)
+def notify_staff(self: Any, user_ids: list[int]) -> int:
+    """Tell these staff members (by user id: the message holds nothing else) that there is
+    something new for them. If the mail server fails, those not told yet are tried again later,
+    and those already told are not told twice."""
+    people = list(
+        get_user_model().objects.filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True)
+    )
+    for position, user_id in enumerate(people):
+        try:
+            send_notifications([user_id])
+        except (OSError, SMTPException) as error:
+            raise self.retry(
+                args=(people[position:],),
+                exc=error,
+                countdown=min(600, 10 * 2**self.request.retries),
+            ) from error
+    return len(people)
+
+
+def notify_later(user_ids: set[int], *, urgent: bool) -> None:
+    """Send notify_staff for these people, in the urgent queue for an urgent account. Routing
+    does not wait for the mail server this way. If the broker cannot take the task, they are
+    told here and now."""
+    if not user_ids:
+        return
+    try:
+        notify_staff.apply_async(
+            args=(sorted(user_ids),),
+            queue=routing_queue(urgent),
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception as error:  # kombu raises many kinds of connection errors
+        logger.warning("notifications not queued (%s); sending them now", type(error).__name__)
+        send_notifications(user_ids)
 
 
 @shared_task(name="intake.tasks.sweep_routing", ignore_result=True)

@@ -409,6 +409,10 @@ ROUTING_URGENT_DEADLINE_HOURS = envint("ROUTING_URGENT_DEADLINE_HOURS", 4)
 # A routing job claimed by a worker that died is sent again after this many seconds; keep it
 # longer than CELERY_TASK_TIME_LIMIT, so a task still running is never sent twice.
 ROUTING_CLAIM_EXPIRES_SECONDS = envint("ROUTING_CLAIM_EXPIRES_SECONDS", 300)
+# A routing task places its own account together with others not yet routed, up to this many in
+# one transaction (intake.routing), so a burst costs a few transactions, not one per account.
+# `make bench` on 2 cores, a burst of 500: p95 0.93 s with 25 or 50, 0.76 s with 100.
+ROUTING_BATCH_SIZE = envint("ROUTING_BATCH_SIZE", 100)
 # Closed cases are crypto-shredded this many days after closing; withdrawn ones at once.
 RETENTION_DAYS_AFTER_CLOSE = envint("RETENTION_DAYS_AFTER_CLOSE", 365)
 INTAKE_MAX_FILES = 5

@@ -36,7 +36,7 @@ def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
 
     def run() -> None:
         try:
-            outcomes.append(routing.route_case(case.pk, token="the-same-task-id"))
+            outcomes.append(routing.route_case(case.pk, token="the-same-task-id").outcome)
         finally:
             connections.close_all()
 

@@ -17,7 +17,6 @@ import os
 import signal
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,18 +66,6 @@ class CaseworkersLocked:
     def someone_waits(self) -> bool:
         """Another session of this database waits for a lock (the task, inside route_case)."""
         return sessions_waiting_for_a_lock() > 0
-
-
-@pytest.fixture
-def own_queue() -> Iterator[str]:
-    """A queue of this test's own, so that only its two workers (not the session's) route."""
-    from portal.celery import app
-
-    configured = app.conf.task_default_queue
-    queue = f"kill-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = configured
 
 
 @pytest.fixture
