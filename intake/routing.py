@@ -354,7 +354,9 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             update_from_values(
                 StaffProfile,
                 "routed_count = placed.column2",
-                [(grant.profile.pk, grant.profile.routed_count) for grant in grants],
+                # One row per caseworker (their count after the whole batch): an UPDATE joined
+                # to two rows for the same caseworker would take either.
+                list({g.profile.pk: g.profile.routed_count for g in grants}.items()),
             )
             update_from_values(
                 RoutingJob,

@@ -84,3 +84,6 @@ def test_one_batch_counts_its_own_placements(service_keys) -> None:
     batch = routing.route_case(cases[0].pk)
     assert sorted(p.outcome for p in batch.placements) == ["routed", "routed", "waiting"]
     assert KeyWrap.objects.filter(recipient=amina.user.staff_profile.recipient).count() == 2
+    amina.profile.refresh_from_db()
+    assert amina.profile.routed_count == 2  # for the round-robin between equals
+    assert RoutingJob.objects.filter(assigned_to=amina.user, state="done").count() == 2
