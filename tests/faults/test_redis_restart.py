@@ -3,11 +3,12 @@
 A redis-server of this test's own, configured as in production (docker-compose.yml: no
 persistence), is the broker of a real worker. Accounts are committed first, so their routing
 messages wait in Redis. The worker starts on them, and while its two processes are each in the
-middle of routing an account (held there by the caseworkers' rows being locked, as a slow routing
-transaction would), Redis is restarted: every message still queued, and the unacknowledged ones
-the worker holds, are gone with it. The worker reconnects by itself and finishes the two accounts
-it held; the sweeper (intake.tasks.sweep_routing, every minute in the beat schedule) sends again
-what no worker took. In the end:
+middle of routing a batch of two accounts (ROUTING_BATCH_SIZE=2 in this worker; held there by the
+caseworkers' rows being locked, as a slow routing transaction would), Redis is restarted: every
+message still queued, and the unacknowledged ones the worker holds, are gone with it. The worker
+reconnects by itself and finishes the four accounts it held; the sweeper
+(intake.tasks.sweep_routing, every minute in the beat schedule) sends again what no worker took.
+In the end:
 
 - every account is routed exactly once: its job is done, it has exactly one caseworker wrap, and
   exactly one "case.routed" line in the audit log (a second delivery would add a second);
@@ -39,6 +40,8 @@ from tests.routing.test_redis_outage import RedisServer
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ACCOUNTS = 8
+# Small enough that the two processes' batches leave accounts whose messages only Redis holds.
+BATCH = 2
 
 
 def routed() -> int:
@@ -69,15 +72,16 @@ def test_every_account_is_routed_once_across_a_redis_restart(
             assert server_queue_length(server, celery_queue) == ACCOUNTS
 
             # The caseworkers' rows are locked for a moment, as a long routing transaction would
-            # hold them: the worker's two processes each claim an account and wait in the middle
-            # of routing it, while the other messages wait in Redis.
+            # hold them: the worker's two processes each claim a batch of two accounts and wait
+            # in the middle of routing it, while the other messages wait in Redis.
             with transaction.atomic():
                 list(StaffProfile.objects.select_for_update())
                 worker = start_celery_worker(
                     celery_queue, tmp_path, routing_key_file=worker_routing_key_file,
                     broker_url=server.url, concurrency=2,
+                    environment={"ROUTING_BATCH_SIZE": str(BATCH)},
                 )  # fmt: skip
-                assert wait_for(lambda: in_flight() == 2, 60), worker.log()
+                assert wait_for(lambda: in_flight() == 2 * BATCH, 60), worker.log()
                 server.stop()
                 server.start()
             assert routed() == 0
@@ -85,7 +89,7 @@ def test_every_account_is_routed_once_across_a_redis_restart(
             # Wait until the worker has finished what it held, then see what the restart lost.
             settle(worker)
             lost = RoutingJob.objects.filter(state=RoutingJob.State.PENDING).count()
-            assert lost == ACCOUNTS - 2  # the two in flight were finished, the rest were lost
+            assert lost == ACCOUNTS - 2 * BATCH  # those in flight were finished, the rest lost
 
             # The sweeper's turn (a minute later in production: the jobs are made a minute old).
             RoutingJob.objects.filter(state=RoutingJob.State.PENDING).update(
