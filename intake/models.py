@@ -191,7 +191,7 @@ class RoutingJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     urgent = models.BooleanField(default=False)
     # Exact times here are about the job, for the sweeper (minutes matter); once the case is
-    # routed they are rounded to the hour (intake.routing.route_case).
+    # routed, or waits for a caseworker, they are rounded to the hour (intake.routing.route_case).
     available_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True)
     # The Celery task id of the delivery that holds the claim (random, about the message only).

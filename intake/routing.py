@@ -364,9 +364,11 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
                 "available_at = placed.column4, claimed_at = NULL, claimed_by = ''",
                 [(job.pk, job.assigned_to_id, job.reason, current_hour()) for job in routed_jobs],
             )
+        # A waiting case may wait for days: like a routed one, it keeps only the hour.
         RoutingJob.objects.filter(pk__in=waiting_pks).update(
             state=RoutingJob.State.WAITING,
             reason=NO_ELIGIBLE_CASEWORKER,
+            available_at=current_hour(),
             claimed_at=None,
             claimed_by="",
         )
