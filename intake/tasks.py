@@ -29,16 +29,25 @@ def coordinator_ids() -> list[int]:
     )
 
 
-def send_notifications(user_ids: Iterable[int]) -> None:
-    """The notification, to each of these staff members in a message of their own: nobody learns
-    who else works here from the recipient list."""
-    for email in (
+def staff_addresses(user_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(user id, e-mail address) of these staff members, in id order."""
+    return list(
         get_user_model()
         .objects.filter(pk__in=set(user_ids))
         .order_by("pk")
-        .values_list("email", flat=True)
-    ):
-        send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
+        .values_list("pk", "email")
+    )
+
+
+def send_notification(email: str) -> None:
+    """The notification, to one person in a message of their own: nobody learns who else works
+    here from the recipient list."""
+    send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
+
+
+def send_notifications(user_ids: Iterable[int]) -> None:
+    for _, email in staff_addresses(user_ids):
+        send_notification(email)
 
 
 def notify_coordinators() -> None:
@@ -124,15 +133,13 @@ def notify_staff(self: Any, user_ids: list[int]) -> int:
     """Tell these staff members (by user id: the message holds nothing else) that there is
     something new for them. If the mail server fails, those not told yet are tried again later,
     and those already told are not told twice."""
-    people = list(
-        get_user_model().objects.filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True)
-    )
-    for position, user_id in enumerate(people):
+    people = staff_addresses(user_ids)
+    for position, (_, email) in enumerate(people):
         try:
-            send_notifications([user_id])
+            send_notification(email)
         except (OSError, SMTPException) as error:
             raise self.retry(
-                args=(people[position:],),
+                args=([user_id for user_id, _ in people[position:]],),
                 exc=error,
                 countdown=min(600, 10 * 2**self.request.retries),
             ) from error
