@@ -202,6 +202,9 @@ def claim(case_pk: int, token: str, size: int) -> list[RoutingJob]:
     reject_on_worker_lost) or retried after a database error, would otherwise find its own claims
     and leave those cases unrouted until the claims expire. route_case() then lets only one holder
     of the token place them.
+
+    A job another claim is taking at this very moment (its row locked) is skipped rather than
+    waited for: that claim routes it, and a message whose own case was skipped so ends at once.
     """
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     with connection.cursor() as cursor:
