@@ -45,15 +45,17 @@ def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
         # One after the other: a claim that meets the other run's claim statement in progress
         # skips the row it has locked (SKIP LOCKED) and leaves the case to it, which is right but
         # is not the race this test is about.
-        for waiting, thread in enumerate(runs, start=1):
-            thread.start()
-            assert wait_for(lambda n=waiting: sessions_waiting_for_a_lock() == n, 10)
+        runs[0].start()
+        assert wait_for(lambda: sessions_waiting_for_a_lock() == 1, 10)
+        runs[1].start()
+        assert wait_for(lambda: sessions_waiting_for_a_lock() == 2, 10)
         assert RoutingJob.objects.get(case=case).attempts == 2  # both took the claim
     finally:
         blocker.rollback()
         blocker.close()
         for thread in runs:
-            thread.join()
+            if thread.ident is not None:  # started
+                thread.join()
     assert sorted(outcomes) == ["not-claimed", "routed"]
     assert KeyWrap.objects.filter(case=case, recipient__startswith="caseworker:").count() == 1
     assert (
