@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from intake import crypto
 from intake.models import (
@@ -38,6 +38,12 @@ SURVIVOR = "survivor"
 
 class DuplicateSubmission(Exception):
     """This form was already sent once (a double click or a reload): no second case was made."""
+
+
+class SaveUncertain(Exception):
+    """The connection to the database broke while the account was being committed, and the
+    database could not be asked afterwards whether the commit happened: the account may or may
+    not be saved."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,10 @@ def submit_account(
 
     The receipt exists only in the return value: it is shown once and never stored. Raises
     DuplicateSubmission for a token already used, and lets database errors through: the caller
-    tells the survivor that nothing was saved.
+    tells the survivor that nothing was saved. An error at the COMMIT itself does not prove that:
+    the server may have committed and the connection broken before its answer arrived. The case
+    is then looked for on a new connection: found, it is returned as saved; not found, the error
+    goes through; if the database cannot be asked, SaveUncertain is raised.
     """
     keys = active_service_keys()
     case_id = str(public_id)
@@ -126,40 +135,65 @@ def submit_account(
     salt = crypto.new_receipt_salt()
     survivor = crypto.survivor_key_pair(receipt, salt)
     urgent = bool(answers["in_danger"])
-    token_hash = hashlib.sha256(submission_token.encode()).hexdigest()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                SubmissionToken.objects.create(token_hash=token_hash)
-        except IntegrityError:
-            raise DuplicateSubmission from None
-        case = Case.objects.create(
-            public_id=public_id,
-            receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
-            receipt_salt=salt,
-            survivor_public_key=survivor.public,
-            urgent=urgent,
-            answers=_seal_json(case_key, case_id, "answers", answers),
-            routing_hints=_seal_json(case_key, case_id, "routing-hints", routing_hints(answers)),
-            contact=_seal_json(case_key, case_id, "contact", contact) if contact else None,
-        )
-        wraps = [(SURVIVOR, "survivor", survivor.public)] + [
-            (purpose, key.key_id, bytes(key.public_key)) for purpose, key in keys.items()
-        ]
-        for recipient, key_id, public_key in wraps:
-            KeyWrap.objects.create(
-                case=case,
-                recipient=recipient,
-                key_id=key_id,
-                wrapped=crypto.wrap_case_key(
-                    case_key, public_key, case_id=case_id, recipient=recipient, key_id=key_id
+    committing = False
+    try:
+        with transaction.atomic():
+            _use_submission_token(submission_token)
+            case = Case.objects.create(
+                public_id=public_id,
+                receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
+                receipt_salt=salt,
+                survivor_public_key=survivor.public,
+                urgent=urgent,
+                answers=_seal_json(case_key, case_id, "answers", answers),
+                routing_hints=_seal_json(
+                    case_key, case_id, "routing-hints", routing_hints(answers)
                 ),
+                contact=_seal_json(case_key, case_id, "contact", contact) if contact else None,
             )
-        _save_attachments(case, case_key, uploads)
-        RoutingJob.objects.create(case=case, urgent=urgent)
-        # Only the case's primary key goes to the broker, and only once the case is committed.
-        transaction.on_commit(partial(_enqueue_routing, case.pk, urgent))
+            wraps = [(SURVIVOR, "survivor", survivor.public)] + [
+                (purpose, key.key_id, bytes(key.public_key)) for purpose, key in keys.items()
+            ]
+            for recipient, key_id, public_key in wraps:
+                KeyWrap.objects.create(
+                    case=case,
+                    recipient=recipient,
+                    key_id=key_id,
+                    wrapped=crypto.wrap_case_key(
+                        case_key, public_key, case_id=case_id, recipient=recipient, key_id=key_id
+                    ),
+                )
+            _save_attachments(case, case_key, uploads)
+            RoutingJob.objects.create(case=case, urgent=urgent)
+            # Only the case's primary key goes to the broker, and only once the case is committed.
+            transaction.on_commit(partial(_enqueue_routing, case.pk, urgent))
+            committing = True  # everything is written: only the COMMIT is left
+    except DatabaseError as error:
+        if not committing or not _saved_after_all(public_id, error):
+            raise
+        # Committed, but the on-commit hook did not run: send the routing task now.
+        logger.warning("case %s was committed although its COMMIT failed", case.pk)
+        _enqueue_routing(case.pk, urgent)
     return Submitted(case=case, receipt=receipt)
+
+
+def _use_submission_token(submission_token: str) -> None:
+    """Record that this form was sent; DuplicateSubmission if it was already."""
+    token_hash = hashlib.sha256(submission_token.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            SubmissionToken.objects.create(token_hash=token_hash)
+    except IntegrityError:
+        raise DuplicateSubmission from None
+
+
+def _saved_after_all(public_id: uuid.UUID, error: DatabaseError) -> bool:
+    """Whether the case whose COMMIT failed with `error` was written after all. Django has
+    closed a broken connection by now, so this asks on a new one."""
+    try:
+        return Case.objects.filter(public_id=public_id).exists()
+    except DatabaseError:
+        raise SaveUncertain from error
 
 
 def _enqueue_routing(case_pk: int, urgent: bool) -> None:

@@ -109,13 +109,15 @@ def _render_review(
     *,
     errors: list[str] | None = None,
     status: int = 200,
+    submission_token: str = "",
 ) -> HttpResponse:
     context = {
         "consent": consent,
         "account": account,
         "summary": _summary(account),
         "in_danger": account.cleaned_data.get("in_danger"),
-        "submission_token": secrets.token_urlsafe(24),
+        # A new token unless the same form must be recognised if it is sent again.
+        "submission_token": submission_token or secrets.token_urlsafe(24),
         "errors": errors or [],
         "max_files": settings.INTAKE_MAX_FILES,
     }
@@ -230,6 +232,10 @@ def _submit(
     except actions.DuplicateSubmission:
         handler.discard()
         return render(request, "intake/already_sent.html", status=409)
+    except actions.SaveUncertain:
+        # The files are kept: if the account was saved, they belong to it.
+        logger.exception("an account may or may not have been saved")
+        return _not_saved(request, handler, consent_form, account_form, uncertain=True)
     except DatabaseError:
         handler.discard()
         logger.exception("an account could not be saved")
@@ -247,15 +253,32 @@ def _not_saved(
     handler: EncryptingUploadHandler,
     consent_form: ConsentForm,
     account_form: AccountForm,
+    *,
+    uncertain: bool = False,
 ) -> HttpResponse:
-    """The review page again, saying plainly that nothing was saved (a fault on our side)."""
-    message = _(
-        "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
-        "lost; it is all still on this page. Please try sending again in a few minutes."
-    )
+    """The review page again, saying plainly that nothing was saved (a fault on our side), or,
+    if the connection broke at the very moment of saving, that we cannot tell. In that case the
+    form keeps the token it was sent with: sent again, it is saved if the first one was not, and
+    the survivor is told it already arrived if it was (never saved twice)."""
+    token = ""
+    if uncertain:
+        message = _(
+            "We could not confirm that your account was saved: our connection to the database "
+            "broke while it was being saved. Nothing you typed is lost; it is all still on this "
+            "page. Please send it again in a few minutes. If the first one arrived, you will be "
+            "told so, and it will not be saved twice."
+        )
+        token = request.POST.get("submission_token", "")[:100]
+    else:
+        message = _(
+            "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
+            "lost; it is all still on this page. Please try sending again in a few minutes."
+        )
     if handler.received or request.FILES or handler.file_count:
         message += " " + _("Files must be chosen again.")
-    return _render_review(request, consent_form, account_form, errors=[message], status=503)
+    return _render_review(
+        request, consent_form, account_form, errors=[message], status=503, submission_token=token
+    )
 
 
 # --- Coming back with the receipt --------------------------------------------------------------
