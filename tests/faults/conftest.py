@@ -37,6 +37,7 @@ HIDDEN = r'name="{name}" value="([^"]*)"'
 # words against Django's test client; these are the texts survivors get from the real server).
 RECEIVED = "Your account was received"
 NOT_SAVED = "Your account was NOT saved: something went wrong on our side."
+MAYBE_SAVED = "We could not confirm that your account was saved"
 CHOOSE_FILES_AGAIN = "Files must be chosen again."
 TOO_MANY = "Many accounts have been sent from this connection in the last hour. Nothing was saved."
 
@@ -220,6 +221,19 @@ def assert_told_not_saved(submission: Submission, *, files: bool = False) -> Non
     assert 'id="receipt-code"' not in page.text
     assert RECEIVED.lower() not in page.text.lower()
     # The text is still in the form, ready to send again.
+    assert f'value="{submission.narrative}"' in page.text
+
+
+def assert_told_maybe_saved(submission: Submission, *, files: bool = False) -> None:
+    """The connection to the database broke at the very moment of saving, and the database could
+    not be asked afterwards: the survivor is told we cannot confirm it, and nothing false."""
+    page = submission.page
+    assert page.status == 503, page.text[:3000]
+    assert MAYBE_SAVED in page.text
+    assert NOT_SAVED not in page.text
+    assert (CHOOSE_FILES_AGAIN in page.text) is files
+    assert 'id="receipt-code"' not in page.text
+    assert RECEIVED.lower() not in page.text.lower()
     assert f'value="{submission.narrative}"' in page.text
 
 
