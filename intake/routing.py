@@ -170,22 +170,29 @@ class Batch:
         )
 
 
-# One statement, because every routing message runs it, also the many that find their case
-# already placed by another message's batch (the ORM took longer to build it than PostgreSQL to
-# run it). Rows another transaction holds are skipped: they are being claimed or placed.
-CLAIM_SQL = """
+# Raw SQL, because every routing message runs these, also the many that find their case
+# already placed by another message's batch (the ORM took longer to build them than PostgreSQL
+# to run them).
+
+# The message's own job, and whatever this token held already. A plain UPDATE: should another
+# transaction hold one of these rows, it waits for it and then looks again.
+CLAIM_OWN_SQL = """
+UPDATE intake_routingjob
+SET state = 'claimed', claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
+WHERE (case_id = %(case)s AND state IN ('pending', 'waiting'))
+    OR (state = 'claimed' AND claimed_by = %(token)s)
+RETURNING id
+"""
+
+# Up to `size` more pending jobs, urgent ones first. Rows another transaction holds are skipped:
+# another batch is claiming them at this moment.
+CLAIM_MORE_SQL = """
 UPDATE intake_routingjob
 SET state = 'claimed', claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
 WHERE id IN (
     SELECT id FROM intake_routingjob
-    WHERE (case_id = %(case)s AND state IN ('pending', 'waiting'))
-        OR (state = 'claimed' AND claimed_by = %(token)s)
-        OR state = 'pending'
-    ORDER BY
-        -- the message's own case first, then what this token held, then urgent accounts
-        CASE WHEN case_id = %(case)s THEN 0 WHEN state = 'claimed' THEN 1 ELSE 2 END,
-        urgent DESC,
-        id
+    WHERE state = 'pending'
+    ORDER BY urgent DESC, id
     LIMIT %(size)s
     {lock}
 )
@@ -203,16 +210,21 @@ def claim(case_pk: int, token: str, size: int) -> list[RoutingJob]:
     and leave those cases unrouted until the claims expire. route_case() then lets only one holder
     of the token place them.
 
-    A job another claim is taking at this very moment (its row locked) is skipped rather than
-    waited for: that claim routes it, and a message whose own case was skipped so ends at once.
+    The message's own job is waited for if another transaction holds it: that may be the killed
+    run of this very message, whose database session lives on until PostgreSQL notices, and
+    skipping it would leave the case to the claim-expiry sweeper minutes later. Other jobs are
+    skipped when held: another batch is taking them.
     """
     lock = "FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    parameters: dict[str, Any] = {"token": token, "now": timezone.now(), "case": case_pk}
     with connection.cursor() as cursor:
-        cursor.execute(
-            CLAIM_SQL.format(lock=lock),
-            {"token": token, "now": timezone.now(), "case": case_pk, "size": size},
-        )
+        cursor.execute(CLAIM_OWN_SQL, parameters)
         pks = [pk for (pk,) in cursor.fetchall()]
+        if len(pks) < size:
+            cursor.execute(
+                CLAIM_MORE_SQL.format(lock=lock), {**parameters, "size": size - len(pks)}
+            )
+            pks += [pk for (pk,) in cursor.fetchall()]
     if not pks:
         return []
     return list(
