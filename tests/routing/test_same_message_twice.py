@@ -42,9 +42,7 @@ def test_two_runs_of_one_message_place_the_case_once(service_keys) -> None:
 
     runs = [threading.Thread(target=run) for _ in range(2)]
     try:
-        # One after the other: a claim that meets the other run's claim statement in progress
-        # skips the row it has locked (SKIP LOCKED) and leaves the case to it, which is right but
-        # is not the race this test is about.
+        # One after the other, so that each is known to hold the claim before the next starts.
         runs[0].start()
         assert wait_for(lambda: sessions_waiting_for_a_lock() == 1, 10)
         runs[1].start()
