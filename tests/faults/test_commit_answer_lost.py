@@ -200,6 +200,9 @@ def test_when_nobody_can_tell_whether_it_was_saved_the_survivor_is_told_so(
     again = send_reviewed(survivor, data, told)
     assert again.page.status == 409, again.page.text[:3000]
     assert ALREADY_SENT in again.page.text
+    # It never says a receipt was shown: this survivor never saw one.
+    assert "receipt code was shown" not in again.page.text
+    assert "If you did not see or keep the receipt code" in again.page.text
     assert Case.objects.count() == 1
     assert SubmissionToken.objects.count() == 1
 
