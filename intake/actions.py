@@ -8,7 +8,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -41,9 +42,44 @@ class DuplicateSubmission(Exception):
 
 
 class SaveUncertain(Exception):
-    """The connection to the database broke while the account was being committed, and the
-    database could not be asked afterwards whether the commit happened: the account may or may
-    not be saved."""
+    """The connection to the database broke while a survivor's write was being committed, and
+    the database could not be asked afterwards whether the commit happened: it may or may not
+    be saved."""
+
+
+@dataclass
+class Commit:
+    answer_lost: bool = False  # the COMMIT failed, yet its writes were found afterwards
+
+
+@contextmanager
+def checked_transaction(written: Callable[[], bool]) -> Iterator[Commit]:
+    """transaction.atomic() for a survivor's write, whose COMMIT is checked when it fails.
+
+    The connection can break after PostgreSQL committed but before its answer arrived, so an
+    error at the COMMIT does not prove that nothing was saved. `written()` then asks, on a new
+    connection (Django has closed the broken one), whether the writes are there. Found: the
+    block counts as committed, but its on-commit hooks did not run (`answer_lost` says so). Not
+    found: the error goes through, and "not saved" is true. If the database cannot be asked:
+    SaveUncertain. An error before the COMMIT goes through unchanged.
+    """
+    commit = Commit()
+    committing = False
+    try:
+        with transaction.atomic():
+            yield commit
+            committing = True  # the block is done: only the COMMIT is left
+    except DatabaseError as error:
+        if not committing:
+            raise
+        try:
+            found = written()
+        except DatabaseError:
+            raise SaveUncertain from error
+        if not found:
+            raise
+        commit.answer_lost = True
+        logger.warning("a COMMIT failed, but what it wrote was found afterwards")
 
 
 @dataclass(frozen=True)
@@ -124,10 +160,9 @@ def submit_account(
 
     The receipt exists only in the return value: it is shown once and never stored. Raises
     DuplicateSubmission for a token already used, and lets database errors through: the caller
-    tells the survivor that nothing was saved. An error at the COMMIT itself does not prove that:
-    the server may have committed and the connection broken before its answer arrived. The case
-    is then looked for on a new connection: found, it is returned as saved; not found, the error
-    goes through; if the database cannot be asked, SaveUncertain is raised.
+    tells the survivor that nothing was saved. An error at the COMMIT is checked first
+    (checked_transaction): a case found afterwards is returned as saved, and SaveUncertain is
+    raised if the database cannot be asked.
     """
     keys = active_service_keys()
     case_id = str(public_id)
@@ -135,44 +170,37 @@ def submit_account(
     salt = crypto.new_receipt_salt()
     survivor = crypto.survivor_key_pair(receipt, salt)
     urgent = bool(answers["in_danger"])
-    committing = False
-    try:
-        with transaction.atomic():
-            _use_submission_token(submission_token)
-            case = Case.objects.create(
-                public_id=public_id,
-                receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
-                receipt_salt=salt,
-                survivor_public_key=survivor.public,
-                urgent=urgent,
-                answers=_seal_json(case_key, case_id, "answers", answers),
-                routing_hints=_seal_json(
-                    case_key, case_id, "routing-hints", routing_hints(answers)
+    saved = partial(Case.objects.filter(public_id=public_id).exists)
+    with checked_transaction(saved) as commit:
+        _use_submission_token(submission_token)
+        case = Case.objects.create(
+            public_id=public_id,
+            receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
+            receipt_salt=salt,
+            survivor_public_key=survivor.public,
+            urgent=urgent,
+            answers=_seal_json(case_key, case_id, "answers", answers),
+            routing_hints=_seal_json(case_key, case_id, "routing-hints", routing_hints(answers)),
+            contact=_seal_json(case_key, case_id, "contact", contact) if contact else None,
+        )
+        wraps = [(SURVIVOR, "survivor", survivor.public)] + [
+            (purpose, key.key_id, bytes(key.public_key)) for purpose, key in keys.items()
+        ]
+        for recipient, key_id, public_key in wraps:
+            KeyWrap.objects.create(
+                case=case,
+                recipient=recipient,
+                key_id=key_id,
+                wrapped=crypto.wrap_case_key(
+                    case_key, public_key, case_id=case_id, recipient=recipient, key_id=key_id
                 ),
-                contact=_seal_json(case_key, case_id, "contact", contact) if contact else None,
             )
-            wraps = [(SURVIVOR, "survivor", survivor.public)] + [
-                (purpose, key.key_id, bytes(key.public_key)) for purpose, key in keys.items()
-            ]
-            for recipient, key_id, public_key in wraps:
-                KeyWrap.objects.create(
-                    case=case,
-                    recipient=recipient,
-                    key_id=key_id,
-                    wrapped=crypto.wrap_case_key(
-                        case_key, public_key, case_id=case_id, recipient=recipient, key_id=key_id
-                    ),
-                )
-            _save_attachments(case, case_key, uploads)
-            RoutingJob.objects.create(case=case, urgent=urgent)
-            # Only the case's primary key goes to the broker, and only once the case is committed.
-            transaction.on_commit(partial(_enqueue_routing, case.pk, urgent))
-            committing = True  # everything is written: only the COMMIT is left
-    except DatabaseError as error:
-        if not committing or not _saved_after_all(public_id, error):
-            raise
+        _save_attachments(case, case_key, uploads)
+        RoutingJob.objects.create(case=case, urgent=urgent)
+        # Only the case's primary key goes to the broker, and only once the case is committed.
+        transaction.on_commit(partial(_enqueue_routing, case.pk, urgent))
+    if commit.answer_lost:
         # Committed, but the on-commit hook did not run: send the routing task now.
-        logger.warning("case %s was committed although its COMMIT failed", case.pk)
         _enqueue_routing(case.pk, urgent)
     return Submitted(case=case, receipt=receipt)
 
@@ -185,15 +213,6 @@ def _use_submission_token(submission_token: str) -> None:
             SubmissionToken.objects.create(token_hash=token_hash)
     except IntegrityError:
         raise DuplicateSubmission from None
-
-
-def _saved_after_all(public_id: uuid.UUID, error: DatabaseError) -> bool:
-    """Whether the case whose COMMIT failed with `error` was written after all. Django has
-    closed a broken connection by now, so this asks on a new one."""
-    try:
-        return Case.objects.filter(public_id=public_id).exists()
-    except DatabaseError:
-        raise SaveUncertain from error
 
 
 def _enqueue_routing(case_pk: int, urgent: bool) -> None:
@@ -242,8 +261,8 @@ def _touch(case: Case) -> None:
 def add_information(
     case: Case, case_key: bytes, text: str, uploads: list[EncryptedUpload]
 ) -> Addition:
-    with transaction.atomic():
-        addition = Addition(case=case)
+    addition = Addition(case=case)
+    with checked_transaction(partial(Addition.objects.filter(public_id=addition.public_id).exists)):
         addition.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=addition.item, plaintext=text.encode()
         )
@@ -254,8 +273,8 @@ def add_information(
 
 
 def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Message:
-    with transaction.atomic():
-        message = Message(case=case, direction=direction)
+    message = Message(case=case, direction=direction)
+    with checked_transaction(partial(Message.objects.filter(public_id=message.public_id).exists)):
         message.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=message.item, plaintext=text.encode()
         )
