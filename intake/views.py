@@ -339,6 +339,9 @@ def survivor_session_required(view: View) -> View:
             form = ReceiptForm()
             context = {"form": form, "refused": UNAVAILABLE}
             return render(request, "intake/return.html", context, status=503)
+        except actions.SaveUncertain:
+            logger.exception("something a survivor sent may or may not have been saved")
+            return _later_not_saved(request, uncertain=True)
         except DatabaseError:
             logger.exception("the database failed on a survivor's page")
             return _later_not_saved(request)
@@ -346,10 +349,13 @@ def survivor_session_required(view: View) -> View:
     return wrapper
 
 
-def _later_not_saved(request: HttpRequest, *, files: bool = False) -> HttpResponse:
+def _later_not_saved(
+    request: HttpRequest, *, files: bool = False, uncertain: bool = False
+) -> HttpResponse:
     """The database failed while a returning survivor read or sent something: say plainly that
     nothing was saved, and give back what they sent, ready to send again. (The account page
-    itself cannot be shown: it is read from the database.)"""
+    itself cannot be shown: it is read from the database.) `uncertain`: the connection broke at
+    the very moment of saving and nobody can tell whether it was saved; they are told so."""
     fields = [
         (name, value)
         for name, value in request.POST.items()
@@ -361,6 +367,7 @@ def _later_not_saved(request: HttpRequest, *, files: bool = False) -> HttpRespon
         "text": request.POST.get("text"),
         "fields": fields,
         "files": files,
+        "uncertain": uncertain,
     }
     return render(request, "intake/not_saved.html", context, status=503)
 
@@ -454,6 +461,11 @@ def _add_information(
         )
     try:
         actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
+    except actions.SaveUncertain:
+        # The files are kept: if the addition was saved, they belong to it.
+        logger.exception("information may or may not have been added")
+        files = bool(handler.file_count or request.FILES)
+        return _later_not_saved(request, files=files, uncertain=True)
     except DatabaseError:
         handler.discard()
         logger.exception("information could not be added")

@@ -12,6 +12,10 @@ only asking the database afterwards tells the two apart:
   cannot confirm it was saved, keeps the text, and the form keeps its token, so sending it again
   says it already arrived instead of saving it twice;
 - COMMIT lost: the survivor is told it was NOT saved, which is true, and sending again saves it.
+
+The same holds for what a survivor sends later (a message, information to add): a lost answer
+is not reported as "NOT saved", and when nobody can tell, they are told so and warned that
+sending again would add it twice.
 """
 
 import contextlib
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.db import connection
 
-from intake.models import Case, RoutingJob, SubmissionToken
+from intake.models import Addition, Case, Message, RoutingJob, SubmissionToken
 from tests.faults.conftest import (
     Visitor,
     assert_received,
@@ -33,6 +37,7 @@ from tests.faults.conftest import (
     narrative_of,
     open_with_receipt,
     review,
+    send_account,
     send_reviewed,
 )
 from tests.routing.conftest import queued_tasks
@@ -175,7 +180,7 @@ def test_a_commit_whose_answer_is_lost_still_gives_the_receipt(
     # The on-commit hook never ran, so the routing task was sent after the case was found.
     assert RoutingJob.objects.get(case=case).state == RoutingJob.State.PENDING
     assert ("intake.tasks.route_case", [case.pk]) in queued_tasks(server.queue)
-    assert "was committed although its COMMIT failed" in server.log()
+    assert "a COMMIT failed, but what it wrote was found afterwards" in server.log()
 
 
 def test_when_nobody_can_tell_whether_it_was_saved_the_survivor_is_told_so(
@@ -224,3 +229,48 @@ def test_a_commit_that_never_reached_the_server_is_not_saved(
     receipt = assert_received(again)
     assert open_with_receipt(Visitor(server.url), receipt).status == 200
     assert Case.objects.count() == 1
+
+
+def signed_in_survivor(server_url: str) -> tuple[Visitor, str]:
+    """A survivor who sent an account and came back with its receipt: (visitor, CSRF token)."""
+    survivor = Visitor(server_url)
+    receipt = assert_received(send_account(survivor, "an account to come back to"))
+    page = open_with_receipt(survivor, receipt)
+    assert page.status == 200, page.text[:2000]
+    return survivor, hidden_value(page, "csrfmiddlewaretoken")
+
+
+def test_a_message_whose_commit_answer_is_lost_is_not_reported_as_lost(
+    proxy: PostgresProxy, web_server_factory, service_keys
+) -> None:
+    server = web_server_factory(DATABASE_URL=proxy.database_url())
+    survivor, token = signed_in_survivor(server.url)
+    proxy.break_next_commit("answer")
+    sent = survivor.post(
+        "/en/intake/my-account/message/",
+        {"text": "a message for my caseworker", "csrfmiddlewaretoken": token},
+    )
+    assert proxy.commits_broken == 1
+    assert sent.status == 302, sent.text[:3000]  # to their page, which says it was sent
+    assert sent.location.endswith("?done=sent")
+    assert Message.objects.count() == 1
+
+
+def test_information_that_may_or_may_not_be_added_is_reported_so(
+    proxy: PostgresProxy, web_server_factory, service_keys
+) -> None:
+    server = web_server_factory(DATABASE_URL=proxy.database_url())
+    survivor, token = signed_in_survivor(server.url)
+    proxy.break_next_commit("answer", then_refuse=True)
+    sent = survivor.post(
+        "/en/intake/my-account/add/",
+        {"text": "more of what happened", "csrfmiddlewaretoken": token},
+        multipart=True,
+    )
+    assert proxy.commits_broken == 1
+    assert sent.status == 503, sent.text[:3000]
+    assert "We could not confirm that what you sent was saved" in sent.text
+    assert "sending it again would add it twice" in sent.text
+    assert "NOT saved" not in sent.text  # it was saved: that would be false
+    assert "more of what happened</textarea>" in sent.text  # still there to send again
+    assert Addition.objects.count() == 1
