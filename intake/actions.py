@@ -54,7 +54,8 @@ class Commit:
 
 @contextmanager
 def checked_transaction(written: Callable[[], bool]) -> Iterator[Commit]:
-    """transaction.atomic() for a survivor's write, whose COMMIT is checked when it fails.
+    """transaction.atomic() for a write someone is told about, whose COMMIT is checked when it
+    fails.
 
     The connection can break after PostgreSQL committed but before its answer arrived, so an
     error at the COMMIT does not prove that nothing was saved. `written()` then asks, on a new
@@ -70,7 +71,8 @@ def checked_transaction(written: Callable[[], bool]) -> Iterator[Commit]:
             yield commit
             committing = True  # the block is done: only the COMMIT is left
     except DatabaseError as error:
-        if not committing:
+        # Inside an outer transaction there was no COMMIT here: the outer one decides.
+        if not committing or transaction.get_connection().in_atomic_block:
             raise
         try:
             found = written()

@@ -21,7 +21,7 @@ sending again would add it twice.
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,6 +29,8 @@ from django.db import connection
 
 from intake.models import Addition, Case, Message, RoutingJob, SubmissionToken
 from tests.faults.conftest import (
+    Page,
+    Submission,
     Visitor,
     assert_received,
     assert_told_maybe_saved,
@@ -160,15 +162,33 @@ def proxy() -> Iterator[PostgresProxy]:
         proxy.close()
 
 
+def send_breaking_commit(
+    proxy: PostgresProxy,
+    server_url: str,
+    narrative: str,
+    losing: str,
+    *,
+    then_refuse: bool = False,
+    files: Sequence[tuple[str, bytes]] = (),
+) -> tuple[Visitor, dict[str, object], Page, Submission]:
+    """A survivor reviews an account and sends it while the proxy breaks its COMMIT: (the
+    survivor, their answers, the review page, what the server answered)."""
+    survivor = Visitor(server_url)
+    data, page = review(survivor, narrative)
+    proxy.break_next_commit(losing, then_refuse=then_refuse)
+    sent = send_reviewed(survivor, data, page, files=files)
+    assert proxy.commits_broken == 1  # the fault happened, at the COMMIT
+    return survivor, data, page, sent
+
+
 def test_a_commit_whose_answer_is_lost_still_gives_the_receipt(
     proxy: PostgresProxy, web_server_factory, service_keys
 ) -> None:
     server = web_server_factory(DATABASE_URL=proxy.database_url())
-    survivor = Visitor(server.url)
-    data, page = review(survivor, "the answer to my commit was lost")
-    proxy.break_next_commit("answer")
-    sent = send_reviewed(survivor, data, page, files=[("evidence.pdf", SMALL_PDF)])
-    assert proxy.commits_broken == 1  # the fault happened, at the COMMIT
+    files = [("evidence.pdf", SMALL_PDF)]
+    *_, sent = send_breaking_commit(
+        proxy, server.url, "the answer to my commit was lost", "answer", files=files
+    )
     receipt = assert_received(sent)
 
     opened = open_with_receipt(Visitor(server.url), receipt)
@@ -187,11 +207,14 @@ def test_when_nobody_can_tell_whether_it_was_saved_the_survivor_is_told_so(
     proxy: PostgresProxy, web_server_factory, service_keys, media_root
 ) -> None:
     server = web_server_factory(DATABASE_URL=proxy.database_url(), MEDIA_ROOT=str(media_root))
-    survivor = Visitor(server.url)
-    data, page = review(survivor, "did my account arrive")
-    proxy.break_next_commit("answer", then_refuse=True)
-    sent = send_reviewed(survivor, data, page, files=[("evidence.pdf", SMALL_PDF)])
-    assert proxy.commits_broken == 1
+    survivor, data, page, sent = send_breaking_commit(
+        proxy,
+        server.url,
+        "did my account arrive",
+        "answer",
+        then_refuse=True,
+        files=[("evidence.pdf", SMALL_PDF)],
+    )
 
     assert_told_maybe_saved(sent, files=True)  # not "NOT saved": it was saved
     told = sent.page
@@ -216,11 +239,9 @@ def test_a_commit_that_never_reached_the_server_is_not_saved(
     proxy: PostgresProxy, web_server_factory, service_keys
 ) -> None:
     server = web_server_factory(DATABASE_URL=proxy.database_url())
-    survivor = Visitor(server.url)
-    data, page = review(survivor, "my commit was lost on the way")
-    proxy.break_next_commit("commit")
-    sent = send_reviewed(survivor, data, page)
-    assert proxy.commits_broken == 1
+    survivor, data, _, sent = send_breaking_commit(
+        proxy, server.url, "my commit was lost on the way", "commit"
+    )
     assert_told_not_saved(sent)  # true: the server rolled it back
     assert Case.objects.count() == 0
     assert RoutingJob.objects.count() == 0
