@@ -103,7 +103,9 @@ def test_the_runtime_role_writes_and_deletes_other_tables(runtime_role) -> None:
 def test_it_runs_again_without_harm_and_refuses_the_owner(runtime_role) -> None:
     role, _ = runtime_role
     call_command("setup_runtime_role", role=role, stdout=io.StringIO())
-    assert refused(connect_as(*runtime_role), "DELETE FROM intake_auditentry")
+    conn = connect_as(*runtime_role)
+    assert refused(conn, "DELETE FROM intake_auditentry")
+    conn.close()
     with pytest.raises(CommandError, match="owner"):
         call_command(
             "setup_runtime_role", role=settings.DATABASES["default"]["USER"], stdout=io.StringIO()
