@@ -169,16 +169,15 @@ def submit_account(
     keys = active_service_keys()
     case_id = str(public_id)
     receipt = crypto.new_receipt()
-    salt = crypto.new_receipt_salt()
-    survivor = crypto.survivor_key_pair(receipt, salt)
+    secrets = crypto.receipt_secrets(receipt, _lookup_key())
+    survivor = secrets.survivor
     urgent = bool(answers["in_danger"])
     saved = partial(Case.objects.filter(public_id=public_id).exists)
     with checked_transaction(saved) as commit:
         _use_submission_token(submission_token)
         case = Case.objects.create(
             public_id=public_id,
-            receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
-            receipt_salt=salt,
+            receipt_lookup=secrets.lookup,
             survivor_public_key=survivor.public,
             urgent=urgent,
             answers=_seal_json(case_key, case_id, "answers", answers),
@@ -223,19 +222,16 @@ def _enqueue_routing(case_pk: int, urgent: bool) -> None:
     enqueue_routing(case_pk, urgent)
 
 
-# A salt for the decoy key derivation below; any fixed value works.
-_DECOY_SALT = bytes(crypto.ARGON2_SALT_BYTES)
-
-
 def open_case_with_receipt(receipt: str) -> tuple[Case, bytes] | None:
-    """The case and its key for a receipt, or None. Takes as long for a wrong receipt as for a
-    right one (the key derivation always runs), so timing does not tell whether a case exists."""
+    """The case and its key for a receipt, or None. The one key derivation runs before the case
+    is looked up, so a wrong receipt takes as long as a right one."""
+    secrets = crypto.receipt_secrets(receipt, _lookup_key())
+    survivor = secrets.survivor
     case = (
-        Case.objects.filter(receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()))
+        Case.objects.filter(receipt_lookup=secrets.lookup)
         .exclude(status=Case.Status.WITHDRAWN)
         .first()
     )
-    survivor = crypto.survivor_key_pair(receipt, bytes(case.receipt_salt) if case else _DECOY_SALT)
     if case is None:
         return None
     wrap = KeyWrap.objects.filter(case=case, recipient=SURVIVOR).first()
@@ -468,7 +464,7 @@ def enrol_staff_key(profile: Any, password: str) -> None:
     they are deleted and a coordinator must grant those cases again.
     """
     pair = crypto.generate_key_pair()
-    salt = crypto.new_receipt_salt()
+    salt = crypto.new_salt()
     with transaction.atomic():
         KeyWrap.objects.filter(recipient=profile.recipient).delete()
         profile.key_version += 1
@@ -509,7 +505,7 @@ def staff_password_changed(request: Any, user: Any, password: str) -> None:
     except StaffKeyLocked:
         private = None
     if private is not None and profile.has_key:
-        salt = crypto.new_receipt_salt()
+        salt = crypto.new_salt()
         profile.key_salt = salt
         profile.sealed_private_key = crypto.seal_private_key(private, password, salt)
         profile.save(update_fields=["key_salt", "sealed_private_key"])

@@ -1,8 +1,8 @@
 """What the database holds about a survivor's account: ciphertext, wraps, and a few clear fields.
 
 Stored in the clear only what routing and the status page need and what does not identify
-(DESIGN.md, "Encryption and storage"): the status, the urgency flag, hour-rounded times, and the
-public key and Argon2 salt that let the survivor's receipt open their wrap. Everything a survivor
+(docs/security.md): the status, the urgency flag, hour-rounded times, the receipt's lookup value
+and the survivor's public key. Everything a survivor
 wrote or chose, routing hints included, is sealed with the case key (intake/crypto.py).
 """
 
@@ -59,9 +59,10 @@ class Case(models.Model):
 
     # Named in every ciphertext's associated data, so sealed items cannot move between cases.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # HMAC of the receipt under RECEIPT_LOOKUP_KEY: finds the case without storing the receipt.
+    # Derived from the receipt by one Argon2id under a salt from RECEIPT_LOOKUP_KEY, then HKDF
+    # (intake/crypto.py, receipt_secrets): finds the case without storing the receipt or anything
+    # that can be tested against guesses faster than that derivation.
     receipt_lookup = models.CharField(max_length=64, unique=True)
-    receipt_salt = models.BinaryField()
     survivor_public_key = models.BinaryField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     urgent = models.BooleanField(default=False)
