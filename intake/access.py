@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from intake.models import Case, StaffProfile
+from intake.models import Case, RoutingJob, StaffProfile
 
 COOKIE_NAME = "survivor_session"
 
@@ -177,7 +177,9 @@ class CaseNotAvailable(Exception):
 
 
 def _may_open_cases(profile: StaffProfile) -> bool:
-    return profile.vetting == StaffProfile.Vetting.VETTED and profile.has_key
+    """Vetted with the vetting not past its date (checked here at every opening, not only by the
+    daily task that marks it expired), and a key to open wraps with."""
+    return profile.vetted_now and profile.has_key
 
 
 def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
@@ -246,8 +248,10 @@ def coordinators_private_key(request: HttpRequest, profile: StaffProfile) -> byt
 def decrypt_case_for_coordinator(
     request: HttpRequest, profile: StaffProfile, public_id: str, *, action: str
 ) -> tuple[Case, bytes]:
-    """Open any case through the coordinators' wrap (a vetted coordinator holding the
-    coordinators' key), writing the audit entry."""
+    """Open a case through the coordinators' wrap (a vetted coordinator holding the
+    coordinators' key), writing the audit entry: only while the case waits for a caseworker or
+    is overdue (RoutingJobQuerySet.open_to_coordinators). Any other case is CaseNotAvailable, the
+    same 404 as for a case that does not exist."""
     from intake import audit, crypto
     from intake.models import KeyWrap, RecipientKey
 
@@ -255,6 +259,7 @@ def decrypt_case_for_coordinator(
     wrap = (
         KeyWrap.objects.filter(
             case__public_id=public_id,
+            case__routing_job__in=RoutingJob.objects.open_to_coordinators(),
             recipient=RecipientKey.Purpose.COORDINATORS,
             key_id=profile.coordinators_key_id,
         )

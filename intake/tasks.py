@@ -23,9 +23,9 @@ NOTIFICATION_BODY = "There is something new for you in the portal. Please sign i
 def coordinator_ids() -> list[int]:
     """The user ids of the vetted coordinators."""
     return list(
-        StaffProfile.objects.filter(
-            role=StaffProfile.Role.COORDINATOR, vetting=StaffProfile.Vetting.VETTED
-        ).values_list("user_id", flat=True)
+        StaffProfile.objects.vetted_now()
+        .filter(role=StaffProfile.Role.COORDINATOR)
+        .values_list("user_id", flat=True)
     )
 
 

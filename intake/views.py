@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from intake import actions, audit, crypto, ratelimit
+from intake import actions, crypto, ratelimit
 from intake.access import (
     SurvivorSessionExpired,
     SurvivorSessionUnavailable,
@@ -512,7 +512,6 @@ def referral_consent(request: HttpRequest, case: Case, case_key: bytes) -> HttpR
 def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        audit.record("case.withdrawn", actor=None, case=case)
         actions.withdraw_case(case)
         response = render(request, "intake/withdrawn.html")
         end_survivor_session(request, response)

@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.test import Client
+from django.utils import timezone
 
 from intake import actions
 from intake.models import StaffProfile
@@ -53,8 +55,11 @@ def make_persona(
     password = secrets.token_urlsafe(16)
     user, _ = actions.invite_staff(email=email, role=role, invited_by=None, **profile)
     actions.accept_invitation(user, password)
+    vetted = vetting == StaffProfile.Vetting.VETTED
     StaffProfile.objects.filter(user=user).update(
         vetting=vetting,
+        # As actions.vet_staff does: vetting has a date it runs out on, checked at every opening.
+        vetted_until=timezone.now().date() + timedelta(days=365) if vetted else None,
         conduct_accepted_on="2026-11-01" if conduct else None,
     )
     secret = None
