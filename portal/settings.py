@@ -236,6 +236,13 @@ ACCOUNT_FORMS = {"login": "intake.forms.StaffLoginForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 LOGIN_REDIRECT_URL = "/"
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Staff passwords guard keys (intake/passwords.py): Argon2id for the login hash too, and a
+# strength estimate with a stricter floor for coordinators on top of Django's own checks.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Only to read hashes made before Argon2 (a development database); upgraded at next login.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -244,6 +251,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "intake.passwords.StrengthValidator",
+        "OPTIONS": {"min_guesses_log10": 12, "coordinator_min_guesses_log10": 14},
+    },
 ]
 
 # --- Internationalisation ---------------------------------------------------------------------
