@@ -78,13 +78,14 @@ typecheck: $(VENV)/.installed
 # make test: the whole suite. With DATABASE_URL and REDIS_URL it uses real PostgreSQL and Redis and
 # starts a Celery worker; REQUIRE_SERVICES=1 turns a missing service into a failure.
 # Tests run with production settings (DEBUG off) except for HTTPS redirects, which the live test
-# server cannot serve, and static files, which come from the source folders instead of a
-# collectstatic run. tests/test_deploy_settings.py checks the real production settings.
+# server cannot serve, static files, which come from the source folders instead of a
+# collectstatic run, and the admin, mounted so that its pages are tested.
+# tests/test_deploy_settings.py checks the real production settings.
 .PHONY: test
 test: install lint typecheck
 	SECRET_KEY=$(RANDOM_SECRET) RECEIPT_LOOKUP_KEY=$(RANDOM_SECRET) MFA_SECRETS_KEY=$(RANDOM_SECRET) \
 	SECURE_SSL_REDIRECT=0 STATIC_FROM_FINDERS=1 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	ADMIN_ENABLED=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install

@@ -36,8 +36,23 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+# The example values in deploy/ start with this; production refuses to start with one of them
+# (a portal started with a published key would put survivors at risk).
+PLACEHOLDER = "change-me"
+
+
+def refuse_placeholder(name: str, value: str) -> None:
+    """Outside development, refuse a setting that still holds an example value. Says which
+    setting, never the value."""
+    if PLACEHOLDER in value.lower() and not envbool("DEBUG", False):
+        raise ImproperlyConfigured(
+            f"{name} still holds the example value ({PLACEHOLDER}...): set a real one"
+        )
+
+
 def envsecret(name: str, *, required: bool) -> str:
-    """Read a secret from NAME_FILE (Docker secrets) or NAME; fail loudly if required and absent."""
+    """Read a secret from NAME_FILE (Docker secrets) or NAME; fail loudly if required and absent
+    or still an example value."""
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
@@ -48,6 +63,7 @@ def envsecret(name: str, *, required: bool) -> str:
         value = os.environ.get(name, "").strip()
     if required and not value:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set")
+    refuse_placeholder(name, value)
     return value
 
 
@@ -150,11 +166,13 @@ TEMPLATES = [
 # --- Data stores ------------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///var/portal.sqlite3")
+refuse_placeholder("DATABASE_URL", DATABASE_URL)
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 # Without REDIS_URL (make run, or tests without services) the cache is per-process and Celery
 # runs tasks in-process. With it, the cache and the broker are the same Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+refuse_placeholder("REDIS_URL", REDIS_URL)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -443,6 +461,10 @@ FILE_UPLOAD_HANDLERS: list[str] = []
 
 # --- URLs -------------------------------------------------------------------------------------
 
-# The admin lives at an unguessable path in production (ADMIN_URL=something-long/).
+# The Django admin is not mounted in production unless ADMIN_ENABLED=1 (everything staff need has
+# its own page; the admin is for an operator's rare repair), and then at an unguessable path
+# (ADMIN_URL=something-long/).
+ADMIN_ENABLED = envbool("ADMIN_ENABLED", DEBUG)
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+refuse_placeholder("ADMIN_URL", ADMIN_URL)
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
