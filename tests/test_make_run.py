@@ -226,3 +226,11 @@ def test_every_coordinator_signs_in_and_opens_the_waiting_case(dev_site: DevSite
         case = browser.open(cases[0])
         assert case.status == 200, f"{email} could not open the waiting case ({case.status})"
         assert "[DEMO]" in unescape(case.text)
+    # The last one gives it to olena, as README.md's walk-through does.
+    olena = re.search(r'<option value="(\d+)">olena@demo\.invalid', case.text)
+    assert olena, "olena is not among the caseworkers to choose"
+    given = browser.submit(case, {"colleague": olena.group(1)})
+    if "/accounts/reauthenticate/" in given.url:  # signed in more than a few minutes ago
+        given = browser.submit(given, {"password": password})
+    assert given.url == dev_site.base + "/caseworker/unassigned/", given.url
+    assert "No case is waiting." in given.text

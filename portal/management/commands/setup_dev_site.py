@@ -134,6 +134,6 @@ class Command(BaseCommand):
                     f"    {survivor['language']}  receipt {survivor['receipt']}  "
                     f"{survivor['where']}: {survivor['shows']}"
                 )
-            write(f"  A receipt opens its account at {base}/<language>/intake/return/")
-            write(f"    (for the first: {base}{survivors[0]['return_page']})")
+            write(f"  A receipt opens its account at {base}/en/intake/return/")
+            write(f"    (or in the survivor's language, e.g. {base}{survivors[0]['return_page']})")
         write("")
