@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 
 from intake import actions, crypto
 from intake.management.commands.seed_demo_survivors import EXAMPLES
-from intake.models import AuditEntry, Case, Message, RoutingJob, StaffProfile
+from intake.models import AuditEntry, Case, Message, RecipientKey, RoutingJob, StaffProfile
 from tests.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,13 +62,24 @@ def demo_coordinators() -> "list[StaffProfile]":
     )
 
 
-@pytest.mark.parametrize("command", ["setup_dev_site", "seed_demo_survivors"])
-def test_it_refuses_to_run_outside_development(settings, tmp_path, command: str) -> None:
+def test_setup_dev_site_does_nothing_outside_development(settings, tmp_path) -> None:
     settings.DEBUG = False
+    settings.ROUTING_KEY_FILE = str(tmp_path / "var" / "keys" / "routing.key")
     with pytest.raises(CommandError, match="development"):
-        call_command(command, stdout=io.StringIO())
+        setup_dev_site(tmp_path / "var")
+    assert not RecipientKey.objects.exists()
     assert not StaffProfile.objects.exists()
     assert not Case.objects.exists()
+    assert not (tmp_path / "var").exists()
+
+
+def test_no_example_account_is_sent_outside_development(settings, service_keys, tmp_path) -> None:
+    # A site with keys, where the examples could be sent (and routed to real caseworkers).
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development"):
+        call_command("seed_demo_survivors", json=str(tmp_path / "receipts.json"))
+    assert not Case.objects.exists()
+    assert not (tmp_path / "receipts.json").exists()
 
 
 @pytest.mark.parametrize("tasks", ["in-process", "sent to a broker no worker reads yet"])
