@@ -114,7 +114,8 @@ class Command(BaseCommand):
         write(f"  Staff login:     {base}/accounts/login/")
         write(f"  Health check:    {base}/healthz")
         write("")
-        write(self.style.WARNING("  DEMO DATA, made on this machine only (README.md, 'Try it'):"))
+        write(self.style.WARNING("  DEMO DATA, made on this machine only:"))
+        write("  (README.md, 'Try it in five minutes', walks through it)")
         if staff:
             write(f"  Staff accounts (also in {shown(staff_file)}):")
             for account in staff:
