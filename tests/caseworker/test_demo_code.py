@@ -16,9 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo_staff(tmp_path) -> list[dict[str, Any]]:
+def demo_staff(tmp_path, settings) -> list[dict[str, Any]]:
+    settings.DEBUG = True  # demo staff exist only in development
     target = tmp_path / "accounts.json"
-    call_command("seed_demo", json=str(target), force=True, stdout=io.StringIO())
+    call_command("seed_demo", json=str(target), stdout=io.StringIO())
+    settings.DEBUG = False
     return json.loads(target.read_text())
 
 
