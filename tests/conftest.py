@@ -162,27 +162,108 @@ def routing_case_key(case: Any, routing_key_file: Path) -> bytes:
     )
 
 
-# --- A real Celery worker ---------------------------------------------------------------------
+# --- The test database, and the role web and worker processes use -----------------------------
+
+
+@dataclass
+class RuntimeRole:
+    """The database role of this test session's web and worker processes (made by
+    `manage.py setup_runtime_role`): it may only SELECT and INSERT on the audit log."""
+
+    name: str
+    password: str
+
+
+# Set by django_db_setup below, once the test database exists.
+_runtime_role: list[RuntimeRole] = []
+
+
+def runtime_role() -> RuntimeRole:
+    if not _runtime_role:
+        raise RuntimeError("the runtime role is made with the test database (django_db_setup)")
+    return _runtime_role[0]
+
+
+def flush_past_the_audit_guard(original: Callable[..., None]) -> Callable[..., None]:
+    """Django's flush (between transactional tests) empties every table with one TRUNCATE, which
+    the audit log's guard refuses (intake/migrations/0012_audit_no_truncate.py). This session
+    connects as a superuser, the only kind of role that may switch ordinary triggers off for its
+    session; the runtime role of the portal's processes cannot."""
+
+    def flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    return flush
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """pytest-django's test database, plus (on PostgreSQL) a runtime role of this session's own
+    for the processes tests start (child_environment): the whole suite then shows that what the
+    portal does needs no more than that role's privileges. Migrations and the tests' own queries
+    run as the owner, as `manage.py migrate` does in production."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        yield
+        return
+    from django.core.management import call_command
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    # Roles belong to the whole PostgreSQL cluster, which other test runs share.
+    role = RuntimeRole(f"portal_rt_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex)
+    password_file = tmp_path_factory.mktemp("runtime-role") / "password"
+    password_file.write_text(role.password)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            DatabaseOperations,
+            "execute_sql_flush",
+            flush_past_the_audit_guard(DatabaseOperations.execute_sql_flush),
+        )
+        with django_db_blocker.unblock():
+            call_command(
+                "setup_runtime_role",
+                role=role.name,
+                password_file=str(password_file),
+                stdout=io.StringIO(),
+            )
+        _runtime_role.append(role)
+        yield
+        _runtime_role.clear()
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {role.name}")
+            cursor.execute(f"DROP ROLE {role.name}")
 
 
 def database_url_for_test_database() -> str:
-    """DATABASE_URL naming the test database pytest-django created, for child processes."""
+    """DATABASE_URL naming the test database pytest-django created, for child processes, as the
+    session's runtime role (as web, worker and beat connect in production)."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise RuntimeError("child processes can share only a PostgreSQL test database")
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
+    role = runtime_role()
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+    return (
+        f"postgres://{role.name}:{role.password}@{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+    )
 
 
 def child_environment(**extra: str) -> dict[str, str]:
-    """The environment for a web, worker or beat process started by a test."""
+    """The environment for a web, worker or beat process started by a test: it connects to the
+    test database as the runtime role."""
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url_for_test_database()
     env.update(extra)
     return env
+
+
+# --- A real Celery worker ---------------------------------------------------------------------
 
 
 @dataclass
