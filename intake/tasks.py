@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import DatabaseError
 
-from intake import actions
+from intake import actions, audit
 from intake.models import StaffProfile
 
 logger = logging.getLogger(__name__)
@@ -200,6 +200,13 @@ def enforce_deadlines() -> int:
     if overdue:
         notify_coordinators()
     return len(overdue)
+
+
+@shared_task(name="intake.tasks.checkpoint_audit", ignore_result=True)
+def checkpoint_audit() -> bool:
+    """Hourly: sign the audit log's head with the checkpoint key (AUDIT_CHECKPOINT_KEY_FILE,
+    which only the worker holds) and write it off the database (intake/audit.py)."""
+    return audit.write_checkpoint() is not None
 
 
 @shared_task(name="intake.tasks.purge_expired_cases", ignore_result=True)

@@ -430,6 +430,24 @@ INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000),
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []
 
+# --- Audit checkpoints (docs/security.md, section 6) -----------------------------------------
+
+# Every hour the worker signs the audit log's head (entry count, newest id and hash) and appends
+# it to AUDIT_CHECKPOINT_FILE, which the operator ships off the server; `manage.py verify_audit
+# --checkpoints` then reports entries that the database owner removed. The private key signs:
+# give it to the worker alone (like ROUTING_KEY_FILE), never to web, and never put it in the
+# database. `manage.py init_audit_key` writes both halves.
+AUDIT_CHECKPOINT_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_KEY_FILE", "")
+# The public half, for verify_audit (not secret; keep a copy off the server too).
+AUDIT_CHECKPOINT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY_FILE", "")
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", "")
+# Hourly, not more often: the entries carry their hour only, and a checkpoint every few minutes
+# would tell when they were added to within those minutes.
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "intake.tasks.checkpoint_audit",
+    "schedule": 3600.0,
+}
+
 # --- URLs -------------------------------------------------------------------------------------
 
 # The admin lives at an unguessable path in production (ADMIN_URL=something-long/).
