@@ -106,6 +106,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before everything: what is logged while a survivor's page is served keeps only the hour
+    # (portal/logging.py, docs/security.md section 3).
+    "portal.logging.survivor_log_middleware",
     # Outermost, so even static files and error responses carry the baseline headers.
     "portal.middleware.SecurityHeadersMiddleware",
     # Next, for the same reason: inside LocaleMiddleware or CommonMiddleware it missed the language
@@ -367,12 +370,18 @@ ADMINS: list[tuple[str, str]] = []
 
 # Every handler passes through RedactClientDetailsFilter, which removes IP addresses and user-agent
 # strings. Django's own loggers never print them, but a third-party message might; see
-# tests/test_logging.py for the proof.
+# tests/test_logging.py for the proof. Before it, SurvivorTimeFilter keeps the second at which a
+# survivor acted out of every line: while a survivor's page is served or a task a survivor set
+# off runs, it drops records below WARNING and rounds the time of the rest to the hour.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+PER_TASK_LOG_LEVEL = LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactClientDetailsFilter"}},
+    "filters": {
+        "survivor_time": {"()": "portal.logging.SurvivorTimeFilter"},
+        "redact": {"()": "portal.logging.RedactClientDetailsFilter"},
+    },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
     },
@@ -380,7 +389,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact"],
+            "filters": ["survivor_time", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -389,6 +398,13 @@ LOGGING = {
         # runserver's request lines; they hold no address, but go through the filter all the same.
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Celery's line per task ("Task intake.tasks.route_case[...] received", "... succeeded
+        # in 0.06s", "... retry") would stamp the second a survivor's account was routed; the
+        # "received" line is written by the worker's main process, outside the task. Failures
+        # (WARNING and above) are still written. Tests read task outcomes from the worker's
+        # signals instead (tests/celery_app.py).
+        "celery.app.trace": {"level": PER_TASK_LOG_LEVEL},
+        "celery.worker.strategy": {"level": PER_TASK_LOG_LEVEL},
     },
 }
 

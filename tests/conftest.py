@@ -7,6 +7,7 @@ sets it, so CI can never pass by skipping).
 """
 
 import io
+import json
 import logging
 import os
 import socket
@@ -267,14 +268,35 @@ def child_environment(**extra: str) -> dict[str, str]:
 
 
 @dataclass
+class TaskOutcome:
+    task: str
+    id: str
+    outcome: str  # "succeeded" or "failed"
+    result: str  # repr() of what it returned, or the class name of what it raised
+
+
+@dataclass
 class CeleryWorker:
     process: subprocess.Popen[bytes]
     log_path: Path
     queue: str
     name: str
+    outcomes_path: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def outcomes(self, task: str = "") -> list[TaskOutcome]:
+        """Every task this worker has finished (or only those named `task`), in order. Written
+        by the worker's own task_success and task_failure signals (tests/celery_app.py)."""
+        if not self.outcomes_path.exists():
+            return []
+        lines = self.outcomes_path.read_text().splitlines()
+        done = [TaskOutcome(**json.loads(line)) for line in lines if line.endswith("}")]
+        return [o for o in done if not task or o.task == task]
+
+    def succeeded(self, task_id: str) -> bool:
+        return any(o.id == task_id and o.outcome == "succeeded" for o in self.outcomes())
 
     def stop(self) -> None:
         stop_process(self.process, timeout=20)
@@ -293,8 +315,10 @@ def start_celery_worker(
 
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log_path = log_dir / f"worker-{name.split('@')[0]}.log"
+    outcomes_path = log_dir / f"worker-{name.split('@')[0]}.outcomes"
+    # tests.celery_app is the portal's app plus a record of each task's outcome.
     command = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "-n", name,
         "-Q", f"{queue}-urgent,{queue}",
         "--without-gossip", "--without-mingle",
@@ -307,12 +331,13 @@ def start_celery_worker(
                 ROUTING_KEY_FILE=str(routing_key_file or ""),
                 CELERY_QUEUE=queue,
                 REDIS_URL=broker_url or settings.REDIS_URL,
+                TASK_OUTCOMES_FILE=str(outcomes_path),
                 **(environment or {}),
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = CeleryWorker(process, log_path, queue, name)
+    worker = CeleryWorker(process, log_path, queue, name, outcomes_path)
     hostname = name.replace("%h", socket.gethostname())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
