@@ -109,7 +109,7 @@ MIDDLEWARE = [
     # Before everything: what is logged while a survivor's page is served keeps only the hour
     # (portal/logging.py, docs/security.md section 3).
     "portal.logging.survivor_log_middleware",
-    # Outermost, so even static files and error responses carry the baseline headers.
+    # Outermost after it, so even static files and error responses carry the baseline headers.
     "portal.middleware.SecurityHeadersMiddleware",
     # Next, for the same reason: inside LocaleMiddleware or CommonMiddleware it missed the language
     # redirects and the 400 for a bad Host, and inside WhiteNoise the static files (an SVG opened
