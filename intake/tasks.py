@@ -2,18 +2,40 @@
 
 import logging
 from collections.abc import Iterable
+from contextvars import Token
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import DatabaseError
 
-from intake import actions
+from intake import actions, audit
 from intake.models import StaffProfile
+from portal.logging import enter_survivor_action, leave_survivor_action
 
 logger = logging.getLogger(__name__)
+
+# The tasks a survivor's action sets off, run seconds after she sent: what they log keeps only
+# the hour (portal/logging.py, SurvivorTimeFilter). The others run on beat's schedule.
+SURVIVOR_TASKS = frozenset({"intake.tasks.route_case", "intake.tasks.notify_staff"})
+_survivor_task_tokens: dict[str, Token[bool]] = {}
+
+
+@task_prerun.connect
+def enter_survivor_task(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
+    if getattr(sender, "name", "") in SURVIVOR_TASKS:
+        _survivor_task_tokens[task_id] = enter_survivor_action()
+
+
+@task_postrun.connect
+def leave_survivor_task(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
+    token = _survivor_task_tokens.pop(task_id, None)
+    if token is not None:
+        leave_survivor_action(token)
+
 
 # Every notification has the same words, whatever the case: nothing about it can leak by e-mail.
 NOTIFICATION_SUBJECT = "Something to look at in the portal"
@@ -200,6 +222,13 @@ def enforce_deadlines() -> int:
     if overdue:
         notify_coordinators()
     return len(overdue)
+
+
+@shared_task(name="intake.tasks.checkpoint_audit", ignore_result=True)
+def checkpoint_audit() -> bool:
+    """Hourly: sign the audit log's head with the checkpoint key (AUDIT_CHECKPOINT_KEY_FILE,
+    which only the worker holds) and write it off the database (intake/audit.py)."""
+    return audit.write_checkpoint() is not None
 
 
 @shared_task(name="intake.tasks.purge_expired_cases", ignore_result=True)

@@ -122,7 +122,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so even static files and error responses carry the baseline headers.
+    # Before everything: what is logged while a survivor's page is served keeps only the hour
+    # (portal/logging.py, docs/security.md section 3).
+    "portal.logging.survivor_log_middleware",
+    # Outermost after it, so even static files and error responses carry the baseline headers.
     "portal.middleware.SecurityHeadersMiddleware",
     # Next, for the same reason: inside LocaleMiddleware or CommonMiddleware it missed the language
     # redirects and the 400 for a bad Host, and inside WhiteNoise the static files (an SVG opened
@@ -396,12 +399,18 @@ ADMINS: list[tuple[str, str]] = []
 
 # Every handler passes through RedactClientDetailsFilter, which removes IP addresses and user-agent
 # strings. Django's own loggers never print them, but a third-party message might; see
-# tests/test_logging.py for the proof.
+# tests/test_logging.py for the proof. Before it, SurvivorTimeFilter keeps the second at which a
+# survivor acted out of every line: while a survivor's page is served or a task a survivor set
+# off runs, it drops records below WARNING and rounds the time of the rest to the hour.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+PER_TASK_LOG_LEVEL = LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactClientDetailsFilter"}},
+    "filters": {
+        "survivor_time": {"()": "portal.logging.SurvivorTimeFilter"},
+        "redact": {"()": "portal.logging.RedactClientDetailsFilter"},
+    },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
     },
@@ -409,7 +418,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact"],
+            "filters": ["survivor_time", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -418,6 +427,13 @@ LOGGING = {
         # runserver's request lines; they hold no address, but go through the filter all the same.
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Celery's line per task ("Task intake.tasks.route_case[...] received", "... succeeded
+        # in 0.06s", "... retry") would stamp the second a survivor's account was routed; the
+        # "received" line is written by the worker's main process, outside the task. Failures
+        # (WARNING and above) are still written. Tests read task outcomes from the worker's
+        # signals instead (tests/celery_app.py).
+        "celery.app.trace": {"level": PER_TASK_LOG_LEVEL},
+        "celery.worker.strategy": {"level": PER_TASK_LOG_LEVEL},
     },
 }
 
@@ -458,6 +474,24 @@ INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000),
 # Files never reach memory or disk through Django's default handlers: the intake view installs its
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []
+
+# --- Audit checkpoints (docs/security.md, section 6) -----------------------------------------
+
+# Every hour the worker signs the audit log's head (entry count, newest id and hash) and appends
+# it to AUDIT_CHECKPOINT_FILE, which the operator ships off the server; `manage.py verify_audit
+# --checkpoints` then reports entries that the database owner removed. The private key signs:
+# give it to the worker alone (like ROUTING_KEY_FILE), never to web, and never put it in the
+# database. `manage.py init_audit_key` writes both halves.
+AUDIT_CHECKPOINT_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_KEY_FILE", "")
+# The public half, for verify_audit (not secret; keep a copy off the server too).
+AUDIT_CHECKPOINT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY_FILE", "")
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", "")
+# Hourly, not more often: the entries carry their hour only, and a checkpoint every few minutes
+# would tell when they were added to within those minutes.
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "intake.tasks.checkpoint_audit",
+    "schedule": 3600.0,
+}
 
 # --- URLs -------------------------------------------------------------------------------------
 
