@@ -85,6 +85,17 @@ def test_the_quick_exit_button_is_called_by_its_real_label(language: str) -> Non
     assert "Quick exit" not in text("your-information-your-choice", "en")
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "ar", "es", "fa", "fr", "ru", "uk"])
+def test_the_help_page_calls_the_button_by_its_label(client: Client, language: str) -> None:
+    page = html.unescape(client.get(f"/{language}/help/").content.decode())
+    with translation.override(language):
+        label = str(translation.gettext("Leave this site quickly"))
+    # Once in the header, and again where the help page explains what it does not do.
+    assert page.count(label) >= 2
+    assert "quick exit button" not in page
+
+
 @pytest.mark.parametrize("language", ["en", *TRANSLATED])
 def test_the_explainer_about_an_account_lists_its_readers_and_retention(language: str) -> None:
     page = LIBRARY.explainers[language]["your-information-your-choice"]
