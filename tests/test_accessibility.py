@@ -24,6 +24,8 @@ SURVIVOR_PAGES = [
     "/{lang}/rights/",
     "/{lang}/rights/what-is-gender-persecution/",
     "/{lang}/rights/being-a-witness/",  # an English fallback inside the page's language
+    "/{lang}/rights/gender-crimes-cases-now/",  # the notice of a page about cases under way
+    "/{lang}/rights/your-information-your-choice/",  # the list of who can read an account
     "/{lang}/rights/glossary/",
     "/{lang}/rights/search/?q=ICC",
     "/{lang}/intake/",

@@ -34,7 +34,7 @@ def test_an_explainer_shows_its_sources_date_reading_time_and_next_steps(client:
     assert "<h1>Asylum for LGBTQI+ people</h1>" in page or "Asylum" in page
     assert "Where this comes from" in page
     assert "https://www.refworld.org/" in page
-    assert '<time datetime="2026-11-28">' in page
+    assert '<time datetime="2026-12-06">' in page
     assert "minute read" in page
     assert 'aria-labelledby="related-title"' in page
     assert 'href="/en/help/"' in page
