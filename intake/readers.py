@@ -93,9 +93,13 @@ AUDIT_NOTE = _(
     "Every time a person opens your account, our audit log writes down who it was, which account, "
     "and the hour. It never writes down what your account says."
 )
+# The routing private key is on the worker's machine (docs/security.md, section 2): whoever
+# runs or seizes that machine holds it, so the note says so instead of "not the people who run
+# our server".
 NOBODY_ELSE_NOTE = _(
-    "Nobody else is given a key to your account: not the people who run our server, and not the "
-    "company that hosts it."
+    "Nobody else is given a key to your account, and the company that hosts our server holds "
+    "none. The one key kept on our server is the routing service's: someone who took over the "
+    "machine it runs on could use it to open your account until a caseworker says they have it."
 )
 
 
