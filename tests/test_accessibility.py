@@ -23,7 +23,7 @@ SURVIVOR_PAGES = [
     "/{lang}/help/",
     "/{lang}/rights/",
     "/{lang}/rights/what-is-gender-persecution/",
-    "/{lang}/rights/being-a-witness/",  # an English fallback inside the page's language
+    "/{lang}/rights/being-a-witness/",  # an English fallback in Arabic (an_english_fallback)
     "/{lang}/rights/gender-crimes-cases-now/",  # the notice of a page about cases under way
     "/{lang}/rights/your-information-your-choice/",  # the list of who can read an account
     "/{lang}/rights/glossary/",
@@ -33,6 +33,18 @@ SURVIVOR_PAGES = [
     "/{lang}/intake/return/",
     "/{lang}/no-such-page/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def an_english_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every explainer is translated now (issue 13), but a new English one is published before
+    its translations: drop one Arabic translation so that an English page inside a right-to-left
+    one is still checked."""
+    from rights.content import get_library
+
+    library = get_library()
+    kept = {slug: e for slug, e in library.explainers["ar"].items() if slug != "being-a-witness"}
+    monkeypatch.setitem(library.explainers, "ar", kept)
 
 
 def violations(page) -> list[str]:
