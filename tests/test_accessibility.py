@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 
-from tests.caseworker.conftest import make_persona
+from tests.caseworker.conftest import enter_totp_code, make_persona
 from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
@@ -114,9 +114,10 @@ def sign_in_in_browser(page, session, persona, lang: str) -> None:
     page.goto(session.url("/accounts/login/"))
     page.fill("input[name=login]", persona.user.email)
     page.fill("input[name=password]", persona.password)
-    page.click("form button[type=submit]")
-    page.fill("input[name=code]", persona.totp_code())
-    page.click("form button[type=submit]")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    enter_totp_code(page, persona)
+    assert "/accounts/" not in page.url, page.url
     assert page.locator("html").get_attribute("lang") == lang
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
 

@@ -113,6 +113,20 @@ def coordinator(db) -> Persona:
     return make_persona("coordinator@example.org", role=StaffProfile.Role.COORDINATOR)
 
 
+def enter_totp_code(page: Any, persona: Persona) -> None:
+    """Answer the second-factor page in a browser, waiting for the answer: a page.goto() while
+    the code's POST is still under way cancels it, and the test then goes on signed out. On a
+    slow machine the 30-second code can expire between reading and sending it: one more try."""
+    for _ in range(2):
+        page.fill("input[name=code]", persona.totp_code())
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        if "/accounts/2fa/authenticate/" not in page.url:
+            return
+        persona.forget_used_code()
+    raise AssertionError(f"the second factor was refused: {page.url}")
+
+
 def reauthenticate(client: Client, response: Any, persona: Persona) -> Any:
     """Answer allauth's request for the password again before a sensitive action; allauth then
     carries out the action that asked for it."""
