@@ -22,10 +22,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from intake import actions, audit, crypto, ratelimit
 from intake.access import (
+    NoSurvivorSession,
     SurvivorSessionExpired,
     SurvivorSessionUnavailable,
     end_survivor_session,
@@ -332,8 +338,8 @@ def survivor_session_required(view: View) -> View:
         try:
             case, case_key = survivor_case(request)
             return view(request, case, case_key, *args, **kwargs)
-        except SurvivorSessionExpired:
-            return redirect(reverse("intake:return") + "?expired=1")
+        except SurvivorSessionExpired as ended:
+            return _ask_for_receipt(ended)
         except SurvivorSessionUnavailable:
             logger.exception("survivor sessions are unavailable: the cache does not answer")
             form = ReceiptForm()
@@ -347,6 +353,15 @@ def survivor_session_required(view: View) -> View:
             return _later_not_saved(request)
 
     return wrapper
+
+
+def _ask_for_receipt(ended: SurvivorSessionExpired) -> HttpResponse:
+    """The receipt form again. "You were signed out" only for a session that timed out: after
+    the quick exit there is no cookie, and whoever presses Back then sees the plain form, which
+    says nothing of an account."""
+    if isinstance(ended, NoSurvivorSession):
+        return redirect("intake:return")
+    return redirect(reverse("intake:return") + "?expired=1")
 
 
 def _later_not_saved(
@@ -426,9 +441,9 @@ def add_information(request: HttpRequest) -> HttpResponse:
         request.upload_handlers = []
         logger.exception("the database failed on a survivor's page")
         return _later_not_saved(request, files=True)
-    except SurvivorSessionExpired:
+    except SurvivorSessionExpired as ended:
         request.upload_handlers = []
-        return redirect(reverse("intake:return") + "?expired=1")
+        return _ask_for_receipt(ended)
     except SurvivorSessionUnavailable:
         request.upload_handlers = []
         context = {"form": ReceiptForm(), "refused": UNAVAILABLE}
@@ -525,4 +540,24 @@ def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
 def leave(request: HttpRequest) -> HttpResponse:
     response = redirect("home")
     end_survivor_session(request, response)
+    return response
+
+
+# What the quick exit asks the browser to forget of this site: its cache (the back-forward cache
+# too, in Chromium), its cookies (the survivor's session cookie, the CSRF cookie) and anything
+# stored. Browsers apply it to the redirect itself, before the neutral site loads.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+@never_cache
+@require_safe
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """The quick exit on every survivor page (templates/base.html) comes here first: a returning
+    survivor's session ends on the server, the browser is told to forget this site, and it goes
+    on to the neutral site. Back then shows nothing of her account (DESIGN.md invariant 8).
+    Without JavaScript this is a plain link; static/js/quick-exit.js replaces the history entry
+    with it."""
+    response = HttpResponseRedirect(settings.QUICK_EXIT_URL)
+    end_survivor_session(request, response)
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
