@@ -116,10 +116,11 @@ def test_after_the_quick_exit_back_and_reload_show_nothing_of_the_account(
     come_back_and_write(page, session, receipt)
     token = session_token(session)
     press_the_quick_exit(page)
+    cookies_after_the_exit = session.context.cookies(session.base_url)
     assert walk_back_through_history(page, session) == ([], True)
-    # The session ended on the server, and the browser holds no cookie of this site.
+    # The session ended on the server, and the browser kept no cookie of this site.
     assert cache.get(_cache_key(token)) is None
-    assert session.context.cookies(session.base_url) == []
+    assert cookies_after_the_exit == []
 
 
 def test_shift_three_times_also_ends_the_session(browser, service_keys) -> None:
@@ -129,8 +130,9 @@ def test_shift_three_times_also_ends_the_session(browser, service_keys) -> None:
     page = session.new_page()
     come_back_and_write(page, session, receipt)
     press_the_quick_exit(page, shift=True)
+    cookies_after_the_exit = session.context.cookies(session.base_url)
     assert walk_back_through_history(page, session) == ([], True)
-    assert session.context.cookies(session.base_url) == []
+    assert cookies_after_the_exit == []
 
 
 # --- With the back-forward cache on ----------------------------------------------------------
