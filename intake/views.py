@@ -180,12 +180,8 @@ def review(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # checked in _submit, after the encrypting upload handler is in place
 @require_POST
 def submit(request: HttpRequest) -> HttpResponse:
-    if not ratelimit.allow(
-        request,
-        "submit",
-        settings.INTAKE_SUBMISSION_LIMIT,
-        settings.INTAKE_SUBMISSION_CEILING,
-    ):
+    # Counted before anything is streamed or encrypted: a client over its limit costs little.
+    if not ratelimit.client_allowed(request, "submit", settings.INTAKE_SUBMISSION_LIMIT):
         # Read the form without its files (no handler keeps them), to give everything typed back.
         request.upload_handlers = []
         return _submit_refused(request)
@@ -226,6 +222,9 @@ def _submit(
     if problems:
         handler.discard()
         return _render_review(request, consent_form, account_form, errors=problems, status=400)
+    # Only a request that passed the per-client limit, the CSRF check and validation counts
+    # toward the ceiling for everyone: refused requests cannot use it up.
+    ratelimit.count_toward_ceiling("submit", settings.INTAKE_SUBMISSION_CEILING)
     try:
         submitted = actions.submit_account(
             case_key=case_key,
@@ -297,9 +296,8 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm(), "expired": expired})
     form = ReceiptForm(request.POST)
-    if not ratelimit.allow(
-        request, "receipt", settings.INTAKE_RECEIPT_LIMIT, settings.INTAKE_RECEIPT_CEILING
-    ):
+    # The CSRF middleware has checked this request already (this view is not exempt).
+    if not ratelimit.client_allowed(request, "receipt", settings.INTAKE_RECEIPT_LIMIT):
         form.is_valid()
         message = _(
             "Too many codes were tried from this connection. For your safety, please wait 15 "
@@ -308,6 +306,7 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/return.html", {"form": form, "refused": message}, status=429)
     if not form.is_valid():
         return render(request, "intake/return.html", {"form": form}, status=400)
+    ratelimit.count_toward_ceiling("receipt", settings.INTAKE_RECEIPT_CEILING)
     opened = actions.open_case_with_receipt(form.cleaned_data["receipt"])
     if opened is None:
         form.add_error(
