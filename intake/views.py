@@ -190,7 +190,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     handler = EncryptingUploadHandler(request, case_key=case_key, case_id=str(public_id))
     # Attachments are sealed chunk by chunk as Django reads them (intake/uploads.py).
     request.upload_handlers = [handler]
-    return _submit(request, handler, case_key, public_id)
+    try:
+        return _submit(request, handler, case_key, public_id)
+    finally:
+        # The CSRF check in _submit's decorator reads the body, so the files are on disk before
+        # it can refuse; whatever refused the request (that check, the form, a fault), its files
+        # go. Only an account saved, or perhaps saved, keeps them.
+        if not handler.kept:
+            handler.discard()
 
 
 @csrf_protect
@@ -238,13 +245,16 @@ def _submit(
         handler.discard()
         return render(request, "intake/already_sent.html", status=409)
     except actions.SaveUncertain:
-        # The files are kept: if the account was saved, they belong to it.
+        # The files are kept: if the account was saved, they belong to it. If it was not, the
+        # sweeper removes them later (intake.tasks.sweep_orphan_files).
+        handler.keep()
         logger.exception("an account may or may not have been saved")
         return _not_saved(request, handler, consent_form, account_form, uncertain=True)
     except DatabaseError:
         handler.discard()
         logger.exception("an account could not be saved")
         return _not_saved(request, handler, consent_form, account_form)
+    handler.keep()
     context = {
         "receipt": crypto.format_receipt(submitted.receipt),
         "urgent": submitted.case.urgent,
@@ -449,7 +459,12 @@ def add_information(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/return.html", context, status=503)
     handler = EncryptingUploadHandler(request, case_key=case_key, case_id=case.case_id)
     request.upload_handlers = [handler]
-    return _add_information(request, handler, case, case_key)
+    try:
+        return _add_information(request, handler, case, case_key)
+    finally:
+        # As in submit: files streamed before a refusal (the CSRF check too) are removed.
+        if not handler.kept:
+            handler.discard()
 
 
 @csrf_protect
@@ -476,7 +491,9 @@ def _add_information(
     try:
         actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
     except actions.SaveUncertain:
-        # The files are kept: if the addition was saved, they belong to it.
+        # The files are kept: if the addition was saved, they belong to it (if not, the sweeper
+        # removes them later).
+        handler.keep()
         logger.exception("information may or may not have been added")
         files = bool(handler.file_count or request.FILES)
         return _later_not_saved(request, files=files, uncertain=True)
@@ -484,6 +501,7 @@ def _add_information(
         handler.discard()
         logger.exception("information could not be added")
         return _later_not_saved(request, files=bool(handler.file_count or request.FILES))
+    handler.keep()
     return redirect(reverse("intake:case") + "?done=added")
 
 

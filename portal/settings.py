@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
     "routing-deadlines": {"task": "intake.tasks.enforce_deadlines", "schedule": 900.0},
     "retention": {"task": "intake.tasks.purge_expired_cases", "schedule": 24 * 3600.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
+    "sweep-orphan-files": {"task": "intake.tasks.sweep_orphan_files", "schedule": 3600.0},
 }
 
 # --- Authentication (django-allauth; staff only, invite-only) ---------------------------------
@@ -430,6 +431,10 @@ INTAKE_SUBMISSION_CEILING = (envint("INTAKE_SUBMISSIONS_CEILING_PER_HOUR", 500),
 INTAKE_RECEIPT_LIMIT = (envint("INTAKE_RECEIPT_ATTEMPTS_PER_15_MINUTES", 10), 900)
 INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000), 900)
 INTAKE_CEILING_DELAY_SECONDS = 2.0
+# Encrypted files that no attachment refers to (a request cut off, an account we could not
+# confirm) are removed this many hours after the hour they were written in: long enough for any
+# request still streaming or saving (gunicorn's timeout is 60 s).
+ORPHAN_FILE_GRACE_HOURS = envint("ORPHAN_FILE_GRACE_HOURS", 6)
 # Files never reach memory or disk through Django's default handlers: the intake view installs its
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []
