@@ -131,3 +131,15 @@ def test_the_quick_exit_works_without_a_session_and_with_the_cache_down(
     assert response["Location"] == settings.QUICK_EXIT_URL
     assert response.cookies[COOKIE_NAME].value == ""
     assert Client().get("/en/intake/exit/")["Location"] == settings.QUICK_EXIT_URL
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "the quick exit also signs you out"), ("fr", "la sortie rapide vous déconnecte")],
+)
+def test_the_help_page_says_that_the_quick_exit_signs_her_out(
+    client: Client, lang: str, words: str
+) -> None:
+    # What a survivor reads is what the code does (DESIGN.md invariant 10): pressed by mistake,
+    # the quick exit means typing the receipt code again.
+    assert words in client.get(f"/{lang}/help/").content.decode()
