@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import DatabaseError
@@ -235,3 +236,15 @@ def checkpoint_audit() -> bool:
 def purge_expired_cases() -> int:
     """Daily: delete every wrap and ciphertext of cases closed longer than the retention period."""
     return actions.purge_expired_cases()
+
+
+@shared_task(name="intake.tasks.sweep_orphan_files", ignore_result=True)
+def sweep_orphan_files() -> int:
+    """Every hour: remove encrypted files that no attachment refers to, once past the grace
+    period (intake.uploads.remove_orphan_files). Logs only how many."""
+    from intake.uploads import remove_orphan_files
+
+    removed = remove_orphan_files(settings.ORPHAN_FILE_GRACE_HOURS * 3600)
+    if removed:
+        logger.info("removed %d encrypted files that no account refers to", removed)
+    return removed

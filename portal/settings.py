@@ -229,6 +229,7 @@ CELERY_BEAT_SCHEDULE = {
     "routing-deadlines": {"task": "intake.tasks.enforce_deadlines", "schedule": 900.0},
     "retention": {"task": "intake.tasks.purge_expired_cases", "schedule": 24 * 3600.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
+    "sweep-orphan-files": {"task": "intake.tasks.sweep_orphan_files", "schedule": 3600.0},
 }
 
 # --- Authentication (django-allauth; staff only, invite-only) ---------------------------------
@@ -465,12 +466,20 @@ INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
 INTAKE_MAX_TEXT_CHARS = 50_000
 # A survivor who came back with a receipt stays signed in this long without activity.
 INTAKE_SESSION_SECONDS = 15 * 60
-# Rate limits: (requests, seconds) per client, counted under a keyed hash of the address that
-# changes every window, and a global ceiling for all clients together.
+# Rate limits (intake/ratelimit.py; docs/security.md says how they behave behind Tor and carrier
+# NAT): (requests, seconds) per client, counted under a bucket of about 65,536 addresses, and a
+# ceiling for all clients together, which counts only requests that passed the per-client limit,
+# the CSRF check and validation. Past the ceiling, requests wait INTAKE_CEILING_DELAY_SECONDS
+# (never refused) and the operator is warned once per window. Windows must divide a day.
 INTAKE_SUBMISSION_LIMIT = (envint("INTAKE_SUBMISSIONS_PER_HOUR", 5), 3600)
 INTAKE_SUBMISSION_CEILING = (envint("INTAKE_SUBMISSIONS_CEILING_PER_HOUR", 500), 3600)
 INTAKE_RECEIPT_LIMIT = (envint("INTAKE_RECEIPT_ATTEMPTS_PER_15_MINUTES", 10), 900)
 INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000), 900)
+INTAKE_CEILING_DELAY_SECONDS = 2.0
+# Encrypted files that no attachment refers to (a request cut off, an account we could not
+# confirm) are removed this many hours after the hour they were written in: long enough for any
+# request still streaming or saving (gunicorn's timeout is 60 s).
+ORPHAN_FILE_GRACE_HOURS = envint("ORPHAN_FILE_GRACE_HOURS", 6)
 # Files never reach memory or disk through Django's default handlers: the intake view installs its
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []

@@ -13,11 +13,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,8 +121,27 @@ def service_keys(db: None, tmp_path: Path, settings: Any) -> ServiceKeys:
     return keys
 
 
+def clear_rate_counters() -> None:
+    """Remove every rate-limit counter from the cache. A counter names a bucket of many addresses
+    (intake/ratelimit.py), so the clients of two tests can share one: each test starts with none."""
+    from django.core.cache import cache
+
+    backend: Any = getattr(cache, "_cache", None)
+    try:
+        if hasattr(backend, "get_client"):
+            redis_client = backend.get_client(write=True)
+            keys = list(redis_client.scan_iter(cache.make_key("rate:*")))
+            if keys:
+                redis_client.delete(*keys)
+        else:
+            cache.clear()
+    except redis.RedisError:
+        pass  # no Redis here: the tests that need it are skipped or fail on their own
+
+
 @pytest.fixture(autouse=True)
 def generous_rate_limits(settings: Any) -> None:
+    clear_rate_counters()
     # Rate limits are tested on their own (test_rate_limits.py); elsewhere they stay out of the way.
     settings.INTAKE_SUBMISSION_LIMIT = (1000, 3600)
     settings.INTAKE_SUBMISSION_CEILING = (100000, 3600)
@@ -476,11 +497,47 @@ class BrowserSession:
         ]
 
 
+class _NeutralSite(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Weather</title><p>Sunny."
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def neutral_site() -> Iterator[str]:
+    """A local stand-in for the neutral site the quick exit leads to (QUICK_EXIT_URL).
+
+    The quick exit reaches it through a redirect from this site's exit address, and Playwright's
+    routes (BrowserSession.stub_external_site) do not catch the hop of a redirect in Chromium: the
+    browser would go to the real site. Browser tests point QUICK_EXIT_URL here instead; a page
+    must still be allowed to go there with stub_external_site.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NeutralSite)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/weather"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
 def browser(
-    chromium: Any, live_server: Any, transactional_db: None, request: pytest.FixtureRequest
+    chromium: Any,
+    live_server: Any,
+    transactional_db: None,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    neutral_site: str,
 ) -> Iterator[Callable[..., BrowserSession]]:
     """Open browser sessions against the live server; fail if any page contacts another host."""
+    settings.QUICK_EXIT_URL = neutral_site
     sessions: list[BrowserSession] = []
 
     def open_session(*, javascript: bool = True, **options: Any) -> BrowserSession:
