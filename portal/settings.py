@@ -360,7 +360,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
 # Django's W003 looks for its own CSRF middleware by name; ours is a subclass (adapted to
 # no-referrer), and portal.checks.check_csrf_middleware makes sure it is installed instead.
-SILENCED_SYSTEM_CHECKS = ["security.W003"]
+# W001 likewise for SecurityMiddleware (portal/onion.py; portal.checks.check_security_middleware).
+SILENCED_SYSTEM_CHECKS = ["security.W003", "security.W001"]
 # Uploads are streamed through our own handlers; keep Django's in-memory ceiling for other forms.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the deployment scripts: `compose ARGS...` runs Docker Compose in this folder, as
 # `docker compose` (the Compose plugin) or `docker-compose` (Debian's package), whichever exists.
 # COMPOSE="..." chooses one.
