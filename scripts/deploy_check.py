@@ -604,6 +604,7 @@ class Survivor:
     receipt: str
     files: list[tuple[str, bytes]]
     reply: str = ""
+    case_path: str = ""
 
 
 def make_pdf(size: int) -> bytes:
@@ -681,6 +682,15 @@ def caseworker_session(stack: Stack, account: dict[str, str]) -> Browser:
     return browser
 
 
+def caseworker_downloads_intact(browser: Browser, case: Response, survivor: Survivor) -> None:
+    file_link = r'href="(/caseworker/cases/[0-9a-f-]{36}/files/[0-9a-f-]{36}/)"'
+    downloads = re.findall(file_link, case.text)
+    check(len(downloads) == 5, "the caseworker sees the 5 files")
+    wanted = {hashlib.sha256(content).hexdigest() for _, content in survivor.files}
+    got = {hashlib.sha256(browser.get(link).body).hexdigest() for link in downloads[:2]}
+    check(got <= wanted and len(got) == 2, "downloaded files are the survivor's, byte for byte")
+
+
 def caseworker_reads(stack: Stack, survivor: Survivor, accounts: list[dict[str, str]]) -> None:
     dariush = next(a for a in accounts if a["email"].startswith("dariush"))
     browser = caseworker_session(stack, dariush)
@@ -701,15 +711,8 @@ def caseworker_reads(stack: Stack, survivor: Survivor, accounts: list[dict[str, 
         case.status == 200 and survivor.narrative in case.text,
         "the caseworker reads the account, decrypted",
     )
-    file_link = r'href="(/caseworker/cases/[0-9a-f-]{36}/files/[0-9a-f-]{36}/)"'
-    downloads = re.findall(file_link, case.text)
-    check(len(downloads) == 5, "the caseworker sees the 5 files")
-    download = browser.get(downloads[0])
-    wanted = {hashlib.sha256(content).hexdigest() for _, content in survivor.files}
-    check(
-        download.status == 200 and hashlib.sha256(download.body).hexdigest() in wanted,
-        "a downloaded file is the survivor's file, byte for byte (20 MiB)",
-    )
+    caseworker_downloads_intact(browser, case, survivor)
+    survivor.case_path = case_path
     survivor.reply = f"deploy-check reply {secrets.token_hex(8)}"
     replied = browser.post(f"{case_path}reply/", [("text", survivor.reply)], case)
     check(replied.status == 302, "the caseworker replies to the survivor")
@@ -951,6 +954,10 @@ def main() -> int:
             survivor_returns(b, survivor)
             audit = b.exec("web", "python", "manage.py", "verify_audit", check=False)
             check(audit.returncode == 0, "manage.py verify_audit passes after the restore")
+            # The media volume came back: the caseworker's files still open.
+            dariush = next(a for a in accounts if a["email"].startswith("dariush"))
+            staff = caseworker_session(b, dariush)
+            caseworker_downloads_intact(staff, staff.get(survivor.case_path), survivor)
             restored = b.exec("tor", "cat", "/var/lib/tor/portal/hostname").stdout.decode()
             check(restored.strip() == onion, "the onion address came back with Tor's keys")
         with step("stack B: upgrade (a pulled migration, build, up -d)"):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from celery.beat import ScheduleEntry
+from celery.schedules import schedule
 
 from portal import beat
 from tests.conftest import PROJECT_ROOT
@@ -115,7 +116,7 @@ def scheduler(broker: str, tmp_path: Path) -> beat.LivenessScheduler:
 
 def entry(app: Celery) -> ScheduleEntry:
     return ScheduleEntry(
-        name="heartbeat", task="portal.tasks.record_heartbeat", schedule=60.0, app=app
+        name="heartbeat", task="portal.tasks.record_heartbeat", schedule=schedule(60.0), app=app
     )
 
 

@@ -49,6 +49,14 @@ def test_the_onion_host_is_served_without_a_redirect_or_hsts(production) -> None
 
 
 @pytest.mark.django_db
+def test_no_hsts_on_the_onion_host_even_behind_tls(production) -> None:
+    # Should an onion listener ever speak TLS, a browser must still not pin HTTPS on the onion.
+    response = Client(HTTP_HOST=ONION, HTTP_X_FORWARDED_PROTO="https").get("/en/")
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.django_db
 def test_plain_http_on_the_clearnet_host_is_still_redirected(production) -> None:
     response = Client(HTTP_HOST=CLEARNET, HTTP_X_FORWARDED_PROTO="http").get("/en/")
     assert response.status_code == 301
@@ -127,7 +135,11 @@ def test_onion_host_joins_allowed_hosts() -> None:
 
 
 def test_an_onion_host_that_is_not_an_onion_is_refused() -> None:
-    env = {**PRODUCTION_ENV, "ONION_HOST": "portal.example.net"}
+    env = {
+        **PRODUCTION_ENV,
+        "ONION_HOST": "portal.example.net",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+    }
     result = run_django(["-c", "import django; django.setup()\n" + SETTINGS_AS_JSON], env)
     assert result.returncode != 0
     assert "ONION_HOST must end in .onion" in result.stderr
