@@ -790,6 +790,41 @@ def onion_service(stack: Stack) -> str:
     return hostname
 
 
+RUNTIME_ROLE = """
+from django.db import DatabaseError, connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_user")
+    print(cursor.fetchone()[0])
+    try:
+        cursor.execute("UPDATE intake_auditentry SET id = id WHERE false")
+        print("may update the audit log")
+    except DatabaseError as error:
+        print(type(error.__cause__).__name__)
+"""
+
+
+def least_privilege(stack: Stack) -> None:
+    noauth = stack.exec("redis", "redis-cli", "ping", check=False, quiet=True).stdout.decode()
+    check("NOAUTH" in noauth, "Redis refuses a client without the password")
+    role = stack.exec("web", "python", "manage.py", "shell", "-c", RUNTIME_ROLE).stdout.decode()
+    check(
+        role.split() == ["portal_app", "InsufficientPrivilege"],
+        f"web connects as portal_app, which may not change the audit log ({role.split()})",
+    )
+    worker_env = stack.exec("worker", "env").stdout.decode()
+    web_env = stack.exec("web", "env").stdout.decode()
+    web_secrets = stack.exec("web", "ls", "/run/secrets").stdout.decode().split()
+    check(
+        "routing_key" not in web_secrets and "smtp_password" not in web_secrets,
+        f"web holds neither the routing key nor the SMTP password ({web_secrets})",
+    )
+    secret_key = stack.exec("web", "cat", "/run/secrets/secret_key").stdout.decode().strip()
+    check(
+        secret_key not in worker_env and secret_key not in web_env,
+        "the worker does not have web's SECRET_KEY (and web reads it from a file only)",
+    )
+
+
 def no_client_details_in_logs(stack: Stack) -> None:
     # A proxy error is where Caddy logs a request: stop web and ask for a page.
     stack.compose("stop", "web")
@@ -925,9 +960,10 @@ def main() -> int:
         with step("stack A: docker compose up -d"):
             a.up_and_wait_healthy()
             a.trust_caddy()
-        with step("stack A: HTTPS, the onion service, headers"):
+        with step("stack A: HTTPS, the onion service, headers, least privilege"):
             onion = onion_service(a)
             clearnet_headers(a, onion)
+            least_privilege(a)
         with step("stack A: a survivor sends an account, a caseworker reads it"):
             accounts = seed_staff(a)
             survivor = send_account(a)

@@ -128,11 +128,12 @@ def test_the_database_has_an_owner_for_migrations_and_a_runtime_role_for_the_res
 
 
 def test_redis_requires_a_password_and_keeps_nothing_on_disk() -> None:
-    command = SERVICES["redis"]["command"][-1]
-    assert "requirepass" in command
-    assert "/run/secrets/redis_password" in command
-    assert "--save ''" in command
-    assert "--appendonly no" in command
+    # The password goes into the config file redis-server is started with, never onto its
+    # command line (where `ps` would show it).
+    assert SERVICES["redis"]["command"][-1] == (
+        'umask 077 && printf \'requirepass "%s"\\n\' "$$(cat /run/secrets/redis_password)" '
+        "> /tmp/redis.conf && exec redis-server /tmp/redis.conf --save '' --appendonly no"
+    )
     assert "REDISCLI_AUTH" in SERVICES["redis"]["healthcheck"]["test"][-1]
     for name in ("web", "worker", "beat"):
         assert environment(name)["REDIS_PASSWORD_FILE"] == "/run/secrets/redis_password"
