@@ -806,7 +806,9 @@ with connection.cursor() as cursor:
 def least_privilege(stack: Stack) -> None:
     noauth = stack.exec("redis", "redis-cli", "ping", check=False, quiet=True).stdout.decode()
     check("NOAUTH" in noauth, "Redis refuses a client without the password")
-    role = stack.exec("web", "python", "manage.py", "shell", "-c", RUNTIME_ROLE).stdout.decode()
+    role = stack.exec(
+        "web", "python", "manage.py", "shell", "--no-imports", "-c", RUNTIME_ROLE
+    ).stdout.decode()
     check(
         role.split() == ["portal_app", "InsufficientPrivilege"],
         f"web connects as portal_app, which may not change the audit log ({role.split()})",
