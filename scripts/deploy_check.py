@@ -44,6 +44,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -269,25 +270,28 @@ def prepare_images() -> dict[str, str]:
     )
     build_standin_base()
     official_names = compose_image_defaults()
+
+    def build(name: str) -> None:
+        run(
+            [
+                "docker",
+                "build",
+                "--quiet",
+                "--build-arg",
+                f"BASE={STANDIN_BASE}",
+                "-t",
+                f"portal-standin/{name}",
+                str(ROOT / "deploy" / "standins" / name),
+            ],
+            timeout=1200,
+        )
+
+    # Side by side: each mostly waits for Debian's mirror and the disk.
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(build, [name for v in standins if (name := STANDINS[v]) is not None]))
     for variable in standins:
         name = STANDINS[variable]
-        if name is None:
-            image = STANDIN_BASE
-        else:
-            image = f"portal-standin/{name}"
-            run(
-                [
-                    "docker",
-                    "build",
-                    "--quiet",
-                    "--build-arg",
-                    f"BASE={STANDIN_BASE}",
-                    "-t",
-                    image,
-                    str(ROOT / "deploy" / "standins" / name),
-                ],
-                timeout=1200,
-            )
+        image = STANDIN_BASE if name is None else f"portal-standin/{name}"
         dockerfile = ROOT / "deploy" / "standins" / (name or "") / "Dockerfile"
         differences = _differences(dockerfile) if name else "Debian trixie, minimal"
         detail(f"STAND-IN {official_names[variable]} -> {image}: {differences}")
