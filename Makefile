@@ -11,8 +11,12 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 # make run: development mode with embedded defaults (SQLite, tasks in-process) unless
 # DATABASE_URL / REDIS_URL are set in the environment.
 # In development the routing key sits in var/keys (the worker reads it; with tasks in-process, so
-# does the web process: never so in production).
-DEV_ENV := DEBUG=1 SECRET_KEY_FILE=var/dev-secret-key ROUTING_KEY_FILE=var/keys/routing.key
+# does the web process: never so in production). VAR and ADDRESS let tests/test_make_run.py run
+# the same commands in a folder and on a port of its own.
+VAR ?= var
+ADDRESS ?= 127.0.0.1:8000
+DEV_ENV = DEBUG=1 SECRET_KEY_FILE=$(VAR)/dev-secret-key ROUTING_KEY_FILE=$(VAR)/keys/routing.key \
+	MEDIA_ROOT=$(abspath $(VAR))/media
 # Commands that read settings but sign, look up or encrypt nothing (compiling translations, type
 # checking) get throwaway secrets.
 BUILD_ENV := SECRET_KEY=build RECEIPT_LOOKUP_KEY=build MFA_SECRETS_KEY=build
@@ -21,6 +25,7 @@ RANDOM_SECRET = $$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe
 .PHONY: help
 help:
 	@echo "make run      serve the portal on http://127.0.0.1:8000 (creates .venv, migrates, seeds demo data)"
+	@echo "make demo-code EMAIL=amina@demo.invalid   the sign-in code of a demo account (QR=1: a QR code too)"
 	@echo "make test     lint, type check and the whole test suite"
 	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
 	@echo "make bench    benchmarks (see docs/performance.md)"
@@ -41,10 +46,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 .PHONY: install
 install: $(VENV)/.installed translations
 
-var:
-	@mkdir -p var var/media
+$(VAR):
+	@mkdir -p $(VAR) $(VAR)/media
 
-var/dev-secret-key: | var
+$(VAR)/dev-secret-key: | $(VAR)
 	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 # Compiled catalogues (.mo) are build output, never committed.
@@ -57,15 +62,26 @@ translations: $(VENV)/.installed
 	fi
 
 .PHONY: run
-run: install var/dev-secret-key
+run: install dev-site
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(ADDRESS)
+
+# Everything make run does before serving: on a fresh database, the service keys, the demo staff
+# and the example survivor accounts (portal/management/commands/setup_dev_site.py).
+.PHONY: dev-site
+dev-site: $(VENV)/.installed $(VAR)/dev-secret-key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v0
-	$(DEV_ENV) $(BIN)/python manage.py setup_dev_site
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/python manage.py setup_dev_site --var-dir $(VAR) --address $(ADDRESS)
+
+# The sign-in code of a demo account, for trying the portal without an authenticator app.
+.PHONY: demo-code
+demo-code: $(VENV)/.installed $(VAR)/dev-secret-key
+	@test -n "$(EMAIL)" || { echo "usage: make demo-code EMAIL=amina@demo.invalid [QR=1]"; exit 1; }
+	@$(DEV_ENV) $(BIN)/python manage.py demo_code $(EMAIL) $(if $(QR),--qr)
 
 .PHONY: worker
-worker: install var/dev-secret-key
+worker: install $(VAR)/dev-secret-key
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (and DATABASE_URL); without them make run runs tasks in-process"; exit 1; }
-	$(DEV_ENV) $(BIN)/celery -A portal worker --beat -Q portal-urgent,portal --loglevel=INFO --schedule=var/celerybeat-schedule
+	$(DEV_ENV) $(BIN)/celery -A portal worker --beat -Q portal-urgent,portal --loglevel=INFO --schedule=$(VAR)/celerybeat-schedule
 
 .PHONY: lint
 lint: $(VENV)/.installed
@@ -79,13 +95,14 @@ typecheck: $(VENV)/.installed
 # make test: the whole suite. With DATABASE_URL and REDIS_URL it uses real PostgreSQL and Redis and
 # starts a Celery worker; REQUIRE_SERVICES=1 turns a missing service into a failure.
 # Tests run with production settings (DEBUG off) except for HTTPS redirects, which the live test
-# server cannot serve, and static files, which come from the source folders instead of a
-# collectstatic run. tests/test_deploy_settings.py checks the real production settings.
+# server cannot serve, static files, which come from the source folders instead of a
+# collectstatic run, and the admin, mounted so that its pages are tested.
+# tests/test_deploy_settings.py checks the real production settings.
 .PHONY: test
 test: install lint typecheck
 	SECRET_KEY=$(RANDOM_SECRET) RECEIPT_LOOKUP_KEY=$(RANDOM_SECRET) MFA_SECRETS_KEY=$(RANDOM_SECRET) \
 	SECURE_SSL_REDIRECT=0 STATIC_FROM_FINDERS=1 ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	ADMIN_ENABLED=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install

@@ -1,8 +1,11 @@
 """gunicorn settings for the web container (docker-compose.yml runs `gunicorn -c gunicorn.conf.py`).
 
 The access log keeps the method, path, status, size and duration, but never the client address
-(%(h)s), the user agent (%(a)s) or the referrer (%(f)s): DESIGN.md invariant 3. Its lines, and
-gunicorn's error log, also pass through the same redaction filter as Django's loggers.
+(%(h)s), the user agent (%(a)s) or the referrer (%(f)s): DESIGN.md invariant 3. Survivor paths
+(the intake, and the static files its pages load) get no access line at all, so that no line
+tells the second at which a survivor sent, returned or withdrew, nor the size of her page
+(portal.logging.SurvivorAccessFilter). Every line, and gunicorn's error log, also passes through
+the same redaction filter as Django's loggers.
 """
 
 import os
@@ -18,13 +21,15 @@ limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
-# Rounded to the hour would lose too much for operators; a survivor's request is not tied to
-# anything identifying here, since neither address nor user agent is logged.
+# For rights pages, staff pages and the health check only (survivor paths have no line).
 access_log_format = '"%(r)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactClientDetailsFilter"}},
+    "filters": {
+        "redact": {"()": "portal.logging.RedactClientDetailsFilter"},
+        "survivor_access": {"()": "portal.logging.SurvivorAccessFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         "console": {
@@ -32,10 +37,16 @@ logconfig_dict = {
             "formatter": "plain",
             "filters": ["redact"],
             "stream": "ext://sys.stdout",
-        }
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["survivor_access", "redact"],
+            "stream": "ext://sys.stdout",
+        },
     },
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }

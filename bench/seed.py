@@ -45,7 +45,6 @@ def copy_cases(
             Case(
                 public_id=uuid.uuid4(),
                 receipt_lookup=secrets.token_hex(32),
-                receipt_salt=bytes(template.receipt_salt),
                 survivor_public_key=bytes(template.survivor_public_key),
                 status=STATUSES[(added + n) % len(STATUSES)],
                 urgent=(added + n) % 10 == 0,

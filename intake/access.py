@@ -2,14 +2,16 @@
 
 After the receipt is checked, the survivor gets a short session so they can read, reply, add and
 withdraw without typing the receipt on every page. The receipt itself is kept nowhere. The case key
-is kept split in two: sealed with a random key in the cache (Redis in production, in memory), and
-that random key in the survivor's cookie. Neither half alone opens anything, the cache entry
-expires after INTAKE_SESSION_SECONDS without activity, and nothing of it is in the database, so no
-visit time is ever stored next to a case (DESIGN.md invariant 3).
+and the case's id are kept split in two: sealed together with a random key in the cache (Redis in
+production, in memory), and that random key in the survivor's cookie. Neither half alone opens
+anything or says which case it is, the cache entry expires after INTAKE_SESSION_SECONDS without
+activity, and nothing of it is in the database, so no visit time is ever stored next to a case
+(DESIGN.md invariant 3). The quick exit (intake.views.quick_exit) ends the session at once.
 """
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 
@@ -20,13 +22,19 @@ from django.core.cache import cache
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from intake.models import Case, StaffProfile
+from intake.models import Case, RoutingJob, StaffProfile
+
+logger = logging.getLogger(__name__)
 
 COOKIE_NAME = "survivor_session"
 
 
 class SurvivorSessionExpired(Exception):
     """No valid session: never started, timed out, or ended."""
+
+
+class NoSurvivorSession(SurvivorSessionExpired):
+    """No session cookie at all: none was started, or the quick exit or signing out ended it."""
 
 
 class SurvivorSessionUnavailable(Exception):
@@ -37,21 +45,38 @@ def _cache_key(token: str) -> str:
     return "survivor-session:" + hashlib.sha256(token.encode()).hexdigest()
 
 
-def _associated_data(case_public_id: str) -> bytes:
-    return b"survivor-session|" + case_public_id.encode()
+# The cache entry is one sealed value: the case key (32 bytes) followed by the case's public id.
+# Without the cookie's half, someone holding the cache (Redis) learns neither the key nor which
+# case a session belongs to; the associated data ties the entry to its cache key, so an entry
+# cannot be moved under another token.
+_CASE_KEY_BYTES = 32
+
+
+def _associated_data(token: str) -> bytes:
+    return b"survivor-session|" + _cache_key(token).encode()
+
+
+def _seal_entry(unlock_key: bytes, token: str, case_id: str, case_key: bytes) -> bytes:
+    if len(case_key) != _CASE_KEY_BYTES:
+        raise ValueError("a case key is 32 bytes")
+    nonce = os.urandom(12)
+    plaintext = case_key + case_id.encode()
+    return nonce + AESGCM(unlock_key).encrypt(nonce, plaintext, _associated_data(token))
+
+
+def _open_entry(unlock_key: bytes, token: str, sealed: bytes) -> tuple[str, bytes]:
+    """(case public id, case key) from a sealed entry; InvalidTag or ValueError if it does not
+    open with this cookie."""
+    plaintext = AESGCM(unlock_key).decrypt(sealed[:12], sealed[12:], _associated_data(token))
+    return plaintext[_CASE_KEY_BYTES:].decode(), plaintext[:_CASE_KEY_BYTES]
 
 
 def start_survivor_session(response: HttpResponse, case: Case, case_key: bytes) -> None:
     token = secrets.token_urlsafe(32)
     unlock_key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(12)
-    sealed = nonce + AESGCM(unlock_key).encrypt(nonce, case_key, _associated_data(case.case_id))
+    sealed = _seal_entry(unlock_key, token, case.case_id, case_key)
     try:
-        cache.set(
-            _cache_key(token),
-            {"case": case.case_id, "sealed_key": sealed},
-            timeout=settings.INTAKE_SESSION_SECONDS,
-        )
+        cache.set(_cache_key(token), sealed, timeout=settings.INTAKE_SESSION_SECONDS)
     except Exception as exc:  # the cache backend's connection errors have no common base class
         raise SurvivorSessionUnavailable from exc
     cookie = token + "." + base64.urlsafe_b64encode(unlock_key).decode()
@@ -69,36 +94,36 @@ def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
     """The case and its key for this request's session, or SurvivorSessionExpired."""
     token, _, unlock = request.COOKIES.get(COOKIE_NAME, "").partition(".")
     if not token or not unlock:
-        raise SurvivorSessionExpired
+        raise NoSurvivorSession
     try:
-        entry = cache.get(_cache_key(token))
+        sealed = cache.get(_cache_key(token))
     except Exception as exc:
         raise SurvivorSessionUnavailable from exc
-    if not entry:
+    if not isinstance(sealed, bytes):
         raise SurvivorSessionExpired
-    case = (
-        Case.objects.filter(public_id=entry["case"]).exclude(status=Case.Status.WITHDRAWN).first()
-    )
-    if case is None:
-        raise SurvivorSessionExpired
-    sealed = entry["sealed_key"]
     try:
-        unlock_key = base64.urlsafe_b64decode(unlock.encode())
-        case_key = AESGCM(unlock_key).decrypt(
-            sealed[:12], sealed[12:], _associated_data(case.case_id)
-        )
+        case_id, case_key = _open_entry(base64.urlsafe_b64decode(unlock.encode()), token, sealed)
     except (InvalidTag, ValueError):
         raise SurvivorSessionExpired from None
+    case = Case.objects.filter(public_id=case_id).exclude(status=Case.Status.WITHDRAWN).first()
+    if case is None:
+        raise SurvivorSessionExpired
     # Sliding expiry: the session lasts while the survivor is active.
     cache.touch(_cache_key(token), settings.INTAKE_SESSION_SECONDS)
     return case, case_key
 
 
 def end_survivor_session(request: HttpRequest, response: HttpResponse) -> None:
-    token = request.COOKIES.get(COOKIE_NAME, "").partition(".")[0]
-    if token:
-        cache.delete(_cache_key(token))
+    """Forget the session: the cookie goes in any case (without its half the cache entry opens
+    nothing), and the cache entry too if the cache answers (otherwise it expires by itself)."""
     response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")
+    token = request.COOKIES.get(COOKIE_NAME, "").partition(".")[0]
+    if not token:
+        return
+    try:
+        cache.delete(_cache_key(token))
+    except Exception:  # the cache backend's connection errors have no common base class
+        logger.warning("a survivor session could not be removed from the cache; it will expire")
 
 
 # --- Staff: the private key for this login ----------------------------------------------------
@@ -177,7 +202,9 @@ class CaseNotAvailable(Exception):
 
 
 def _may_open_cases(profile: StaffProfile) -> bool:
-    return profile.vetting == StaffProfile.Vetting.VETTED and profile.has_key
+    """Vetted with the vetting not past its date (checked here at every opening, not only by the
+    daily task that marks it expired), and a key to open wraps with."""
+    return profile.vetted_now and profile.has_key
 
 
 def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
@@ -246,8 +273,10 @@ def coordinators_private_key(request: HttpRequest, profile: StaffProfile) -> byt
 def decrypt_case_for_coordinator(
     request: HttpRequest, profile: StaffProfile, public_id: str, *, action: str
 ) -> tuple[Case, bytes]:
-    """Open any case through the coordinators' wrap (a vetted coordinator holding the
-    coordinators' key), writing the audit entry."""
+    """Open a case through the coordinators' wrap (a vetted coordinator holding the
+    coordinators' key), writing the audit entry: only while the case waits for a caseworker or
+    is overdue (RoutingJobQuerySet.open_to_coordinators). Any other case is CaseNotAvailable, the
+    same 404 as for a case that does not exist."""
     from intake import audit, crypto
     from intake.models import KeyWrap, RecipientKey
 
@@ -255,6 +284,7 @@ def decrypt_case_for_coordinator(
     wrap = (
         KeyWrap.objects.filter(
             case__public_id=public_id,
+            case__routing_job__in=RoutingJob.objects.open_to_coordinators(),
             recipient=RecipientKey.Purpose.COORDINATORS,
             key_id=profile.coordinators_key_id,
         )

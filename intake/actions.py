@@ -169,16 +169,15 @@ def submit_account(
     keys = active_service_keys()
     case_id = str(public_id)
     receipt = crypto.new_receipt()
-    salt = crypto.new_receipt_salt()
-    survivor = crypto.survivor_key_pair(receipt, salt)
+    secrets = crypto.receipt_secrets(receipt, _lookup_key())
+    survivor = secrets.survivor
     urgent = bool(answers["in_danger"])
     saved = partial(Case.objects.filter(public_id=public_id).exists)
     with checked_transaction(saved) as commit:
         _use_submission_token(submission_token)
         case = Case.objects.create(
             public_id=public_id,
-            receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()),
-            receipt_salt=salt,
+            receipt_lookup=secrets.lookup,
             survivor_public_key=survivor.public,
             urgent=urgent,
             answers=_seal_json(case_key, case_id, "answers", answers),
@@ -223,19 +222,16 @@ def _enqueue_routing(case_pk: int, urgent: bool) -> None:
     enqueue_routing(case_pk, urgent)
 
 
-# A salt for the decoy key derivation below; any fixed value works.
-_DECOY_SALT = bytes(crypto.ARGON2_SALT_BYTES)
-
-
 def open_case_with_receipt(receipt: str) -> tuple[Case, bytes] | None:
-    """The case and its key for a receipt, or None. Takes as long for a wrong receipt as for a
-    right one (the key derivation always runs), so timing does not tell whether a case exists."""
+    """The case and its key for a receipt, or None. The one key derivation runs before the case
+    is looked up, so a wrong receipt takes as long as a right one."""
+    secrets = crypto.receipt_secrets(receipt, _lookup_key())
+    survivor = secrets.survivor
     case = (
-        Case.objects.filter(receipt_lookup=crypto.receipt_lookup(receipt, _lookup_key()))
+        Case.objects.filter(receipt_lookup=secrets.lookup)
         .exclude(status=Case.Status.WITHDRAWN)
         .first()
     )
-    survivor = crypto.survivor_key_pair(receipt, bytes(case.receipt_salt) if case else _DECOY_SALT)
     if case is None:
         return None
     wrap = KeyWrap.objects.filter(case=case, recipient=SURVIVOR).first()
@@ -328,26 +324,27 @@ def purge_expired_cases() -> int:
 
     from django.utils import timezone
 
-    from intake import audit
-
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
     expired = list(Case.objects.filter(status=Case.Status.CLOSED, updated_hour__lt=cutoff))
     for case in expired:
-        audit.record("case.purged", actor=None, case=case, detail="retention period over")
-        withdraw_case(case)
+        withdraw_case(case, action="case.purged", detail="retention period over")
     return len(expired)
 
 
-def withdraw_case(case: Case) -> None:
-    """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file.
+def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "") -> None:
+    """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file; the
+    audit log keeps one content-free line (`action`) that it existed.
 
-    This is crypto-shredding: with every wrap of the case key gone, nothing of the case can be
-    decrypted again, even from a backup taken before.
+    The line and the deletion are one transaction: a withdrawal is never logged without
+    happening, nor done without its line. This is crypto-shredding: with every wrap of the case
+    key gone, nothing of the case can be decrypted again, even from a backup taken before.
     """
+    from intake import audit
     from intake.uploads import attachment_path
 
     paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
     with transaction.atomic():
+        audit.record(action, actor=None, case=case, detail=detail)
         case.delete()
     for path in paths:
         path.unlink(missing_ok=True)
@@ -468,7 +465,7 @@ def enrol_staff_key(profile: Any, password: str) -> None:
     they are deleted and a coordinator must grant those cases again.
     """
     pair = crypto.generate_key_pair()
-    salt = crypto.new_receipt_salt()
+    salt = crypto.new_salt()
     with transaction.atomic():
         KeyWrap.objects.filter(recipient=profile.recipient).delete()
         profile.key_version += 1
@@ -509,7 +506,7 @@ def staff_password_changed(request: Any, user: Any, password: str) -> None:
     except StaffKeyLocked:
         private = None
     if private is not None and profile.has_key:
-        salt = crypto.new_receipt_salt()
+        salt = crypto.new_salt()
         profile.key_salt = salt
         profile.sealed_private_key = crypto.seal_private_key(private, password, salt)
         profile.save(update_fields=["key_salt", "sealed_private_key"])
@@ -526,8 +523,9 @@ def reset_staff_password(profile: Any, *, by: Any) -> str:
     The old password goes, and with it the only way to open their private key: the key pair is
     removed at once (so routing sends them nothing they could not open), their case wraps are
     deleted, and every session they had ends (Django ties sessions to the password hash). Their
-    cases stay assigned to them; a coordinator grants them again (regrant_cases) once they have
-    set the new password and so have a new key. Their second factor stays as it was.
+    open cases wait in the coordinators' queue, still marked as theirs; a coordinator grants them
+    again (regrant_cases) once they have set the new password and so have a new key. Their
+    second factor stays as it was.
     """
     from intake import audit
 
@@ -535,7 +533,7 @@ def reset_staff_password(profile: Any, *, by: Any) -> str:
     with transaction.atomic():
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        KeyWrap.objects.filter(recipient=profile.recipient).delete()
+        return_cases_to_coordinators(profile, RoutingJob.PASSWORD_RESET, keep_assignment=True)
         profile.public_key = None
         profile.sealed_private_key = None
         profile.key_salt = None
@@ -556,20 +554,24 @@ def reset_staff_password(profile: Any, *, by: Any) -> str:
 
 
 def cases_to_regrant(profile: Any) -> "list[Case]":
-    """Open cases still assigned to this staff member that they hold no key for (after a
-    password reset, or before their new key existed)."""
+    """Open cases that wait in the coordinators' queue because this staff member's password was
+    reset (reset_staff_password), to be granted to them again."""
     return list(
         Case.objects.open()
-        .filter(routing_job__assigned_to=profile.user_id, routing_job__state=RoutingJob.State.DONE)
-        .exclude(wraps__recipient=profile.recipient)
+        .filter(
+            routing_job__assigned_to=profile.user_id,
+            routing_job__state=RoutingJob.State.WAITING,
+            routing_job__reason=RoutingJob.PASSWORD_RESET,
+        )
         .order_by("id")
     )
 
 
 def regrant_cases(profile: Any, coordinators_private: bytes, *, by: Any) -> int:
     """Wrap each of cases_to_regrant() to the staff member's new key, opened through the
-    coordinators' wrap. Returns how many were granted."""
-    if not profile.has_key:
+    coordinators' wrap (those cases wait in the coordinators' queue, so coordinators may open
+    them). Returns how many were granted."""
+    if not (profile.has_key and profile.vetted_now):
         return 0
     granted = 0
     for case in cases_to_regrant(profile):
@@ -590,7 +592,9 @@ def regrant_cases(profile: Any, coordinators_private: bytes, *, by: Any) -> int:
             # Wrapped to an older coordinators' key this coordinator does not hold.
             logger.warning("a case could not be granted again: its coordinators' key differs")
             continue
-        grant_case(case, case_key, profile, by=by, action="case.regranted")
+        with transaction.atomic():
+            grant_case(case, case_key, profile, by=by, action="case.regranted")
+            _placed_by_coordinator(case, profile)
         granted += 1
     return granted
 
@@ -678,7 +682,8 @@ def _retry_waiting() -> None:
 
 
 def suspend_staff(profile: Any, *, by: Any | None, reason: str) -> None:
-    """Suspend at once: a suspended staff member opens no case and receives none."""
+    """Suspend at once: a suspended staff member opens no case and receives none, their wraps
+    are deleted, and their open cases go back to the coordinators."""
     from intake import audit
     from intake.models import StaffProfile
 
@@ -686,6 +691,7 @@ def suspend_staff(profile: Any, *, by: Any | None, reason: str) -> None:
         profile.vetting = StaffProfile.Vetting.SUSPENDED
         profile.save(update_fields=["vetting"])
         audit.record("staff.suspended", actor=by, subject=profile.user, detail=reason[:200])
+        return_cases_to_coordinators(profile, RoutingJob.CASEWORKER_SUSPENDED)
 
 
 def expire_vetting() -> list[Any]:
@@ -705,10 +711,56 @@ def expire_vetting() -> list[Any]:
             profile.vetting = StaffProfile.Vetting.EXPIRED
             profile.save(update_fields=["vetting"])
             audit.record("staff.vetting_expired", actor=None, subject=profile.user)
+            return_cases_to_coordinators(profile, RoutingJob.VETTING_EXPIRED)
     return expired
 
 
+def return_cases_to_coordinators(
+    profile: Any, reason: str, *, keep_assignment: bool = False
+) -> int:
+    """This staff member lost access (suspended, vetting expired, password reset): delete every
+    wrap they hold at once, and put their open cases in the coordinators' queue, waiting with
+    `reason` (routing does not take them back by itself: routing.waiting_jobs). Each revocation
+    is audited. Returns how many cases now wait.
+
+    `keep_assignment`: the cases stay marked as theirs, to be granted to them again
+    (regrant_cases after a password reset).
+    """
+    from intake import audit
+
+    wraps = KeyWrap.objects.filter(recipient=profile.recipient)
+    held = list(wraps.values_list("case_id", flat=True))
+    if not held:
+        return 0
+    wraps.delete()
+    audit.record(
+        "staff.access_revoked", actor=None, subject=profile.user, detail=f"{len(held)} cases"
+    )
+    still_held = KeyWrap.objects.filter(
+        case_id__in=held, recipient__startswith="caseworker:"
+    ).values("case_id")
+    changes: dict[str, Any] = {
+        "state": RoutingJob.State.WAITING,
+        "reason": reason,
+        "available_at": current_hour(),
+        "claimed_at": None,
+        "claimed_by": "",
+    }
+    if not keep_assignment:
+        changes["assigned_to"] = None
+    return (
+        RoutingJob.objects.filter(case_id__in=held, case__in=Case.objects.open())
+        .exclude(case_id__in=still_held)
+        .update(**changes)
+    )
+
+
 # --- Caseworker actions on a case --------------------------------------------------------------
+
+
+class GrantRefused(Exception):
+    """A grant that may not be made: a caseworker holds the case (hand-over is the way),
+    the case does not wait for a caseworker, or the person is not vetted now or has no key."""
 
 
 @dataclass(frozen=True)
@@ -727,9 +779,12 @@ def grant_case(case: Case, case_key: bytes, profile: Any, *, by: Any | None, act
 
 def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None:
     """Wrap each case key for its staff member, in two statements however many there are
-    (routing places cases in batches), each grant audited."""
+    (routing places cases in batches), each grant audited. Only to people vetted today with a
+    key: GrantRefused otherwise."""
     from intake import audit
 
+    if not all(grant.profile.vetted_now and grant.profile.has_key for grant in grants):
+        raise GrantRefused
     wraps = [
         KeyWrap(
             case=grant.case,
@@ -763,9 +818,16 @@ def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None
         )
 
 
+def _delete_routing_wrap(case: Case) -> None:
+    """The case has moved out of "received" (acknowledged, a status change, a referral, a
+    hand-over): only the worker could use the routing wrap, to route it, and it will not be
+    routed by itself again, so the wrap goes (docs/security.md, section 6)."""
+    KeyWrap.objects.filter(case=case, recipient=RecipientKey.Purpose.ROUTING).delete()
+
+
 def acknowledge_case(case: Case, profile: Any) -> None:
     """The caseworker has taken the case: the survivor sees it is with someone, and the routing
-    wrap is deleted (only the worker could use it, and it is not needed any more)."""
+    wrap is deleted."""
     from intake import audit
 
     with transaction.atomic():
@@ -773,7 +835,7 @@ def acknowledge_case(case: Case, profile: Any) -> None:
             case.status = Case.Status.ACKNOWLEDGED
             case.updated_hour = current_hour()
             case.save(update_fields=["status", "updated_hour"])
-        KeyWrap.objects.filter(case=case, recipient=RecipientKey.Purpose.ROUTING).delete()
+        _delete_routing_wrap(case)
         audit.record("case.acknowledged", actor=profile.user, case=case)
 
 
@@ -793,6 +855,8 @@ def change_status(case: Case, profile: Any, status: str, reason: str) -> None:
         case.status = status
         case.updated_hour = current_hour()
         case.save(update_fields=["status", "updated_hour"])
+        if status != Case.Status.RECEIVED:
+            _delete_routing_wrap(case)
         audit.record("case.status", actor=profile.user, case=case, detail=f"{status}: {reason}")
 
 
@@ -847,16 +911,31 @@ def share_coordinators_key(profile: Any, coordinators_private: bytes, by: Any | 
 
 
 def grant_from_coordinators(case: Case, case_key: bytes, to_profile: Any, by: Any) -> None:
-    """A coordinator gives a waiting (or overdue) case to a caseworker of their choice."""
+    """A coordinator gives a waiting (or overdue) case to a caseworker of their choice; refused
+    with GrantRefused while a caseworker holds it, or once it no longer waits."""
     with transaction.atomic():
-        grant_case(case, case_key, to_profile, by=by, action="case.granted")
-        RoutingJob.objects.filter(case=case).update(
-            state=RoutingJob.State.DONE,
-            assigned_to=to_profile.user,
-            reason="granted by a coordinator",
-            available_at=current_hour(),
-            claimed_at=None,
+        # Locked, so a routing or a grant at the same moment cannot place it twice.
+        job = (
+            RoutingJob.objects.select_for_update()
+            .filter(case=case, pk__in=RoutingJob.objects.open_to_coordinators().values("pk"))
+            .first()
         )
+        held = KeyWrap.objects.filter(case=case, recipient__startswith="caseworker:").exists()
+        if job is None or held:
+            raise GrantRefused
+        grant_case(case, case_key, to_profile, by=by, action="case.granted")
+        _placed_by_coordinator(case, to_profile)
+
+
+def _placed_by_coordinator(case: Case, to_profile: Any) -> None:
+    RoutingJob.objects.filter(case=case).update(
+        state=RoutingJob.State.DONE,
+        assigned_to=to_profile.user,
+        reason=RoutingJob.GRANTED,
+        available_at=current_hour(),
+        claimed_at=None,
+        claimed_by="",
+    )
 
 
 def hand_over(case: Case, case_key: bytes, from_profile: Any, to_profile: Any) -> None:
@@ -866,6 +945,7 @@ def hand_over(case: Case, case_key: bytes, from_profile: Any, to_profile: Any) -
     with transaction.atomic():
         grant_case(case, case_key, to_profile, by=from_profile.user, action="case.handed_over")
         KeyWrap.objects.filter(case=case, recipient=from_profile.recipient).delete()
+        _delete_routing_wrap(case)
         RoutingJob.objects.filter(case=case).update(assigned_to=to_profile.user)
         audit.record(
             "case.access_revoked", actor=from_profile.user, case=case, subject=from_profile.user
@@ -873,20 +953,28 @@ def hand_over(case: Case, case_key: bytes, from_profile: Any, to_profile: Any) -
 
 
 def escalate(case: Case, from_profile: Any) -> None:
-    """Give a case back to the coordinators' queue; the caseworker loses access at once."""
+    """Give a case back to the coordinators' queue; the caseworker loses access at once. The
+    coordinators are told once it is committed: an escalation rolled back tells nobody."""
     from intake import audit
-    from intake.routing import ESCALATED
 
     with transaction.atomic():
         KeyWrap.objects.filter(case=case, recipient=from_profile.recipient).delete()
         job = RoutingJob.objects.select_for_update().get(case=case)
         job.state = RoutingJob.State.WAITING
         job.assigned_to = None
-        job.reason = ESCALATED
+        job.reason = RoutingJob.ESCALATED
         # Should a coordinator send it back to routing, it does not go to the same person.
         job.passed_over = [*job.passed_over, from_profile.user_id]
         job.save(update_fields=["state", "assigned_to", "reason", "passed_over"])
         audit.record("case.escalated", actor=from_profile.user, case=case)
+        transaction.on_commit(partial(_notify_coordinators, case.urgent))
+
+
+def _notify_coordinators(urgent: bool) -> None:
+    from intake.tasks import coordinator_ids, notify_later
+
+    # From a task, so the caseworker does not wait for the mail server.
+    notify_later(set(coordinator_ids()), urgent=urgent)
 
 
 def add_note(case: Case, case_key: bytes, profile: Any, text: str) -> None:
@@ -948,6 +1036,7 @@ def record_referral(
             case.status = Case.Status.REFERRED
         case.updated_hour = current_hour()
         case.save(update_fields=["status", "updated_hour"])
+        _delete_routing_wrap(case)
         audit.record("case.referral_recorded", actor=profile.user, case=case)
     return referral
 

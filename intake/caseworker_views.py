@@ -4,7 +4,6 @@ Every page needs a signed-in staff member; portal.middleware.RequireStaffMfaMidd
 sent anyone without a second factor to set one up.
 """
 
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,7 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import content_disposition_header, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,7 +51,6 @@ from intake.forms import (
     answer_rows,
 )
 from intake.models import Attachment, Case, KeyWrap, RoutingJob, StaffProfile
-from intake.tasks import coordinator_ids, notify_later
 
 View = Callable[..., HttpResponseBase]
 
@@ -141,7 +139,7 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         "rows": [(case, acknowledge_by(case)) for case in page],
         "open_count": counts["open"],
         "urgent_count": counts["urgent"],
-        "can_receive": profile.vetting == StaffProfile.Vetting.VETTED,
+        "can_receive": profile.vetted_now,
         "availability_form": AvailabilityForm(
             initial={"available": "yes" if profile.available else "no"}
         ),
@@ -183,10 +181,7 @@ def coordinator_required(view: View) -> View:
     def wrapper(
         request: HttpRequest, profile: StaffProfile, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        if not (
-            profile.role == StaffProfile.Role.COORDINATOR
-            and profile.vetting == StaffProfile.Vetting.VETTED
-        ):
+        if not (profile.role == StaffProfile.Role.COORDINATOR and profile.vetted_now):
             raise Http404
         return view(request, profile, *args, **kwargs)
 
@@ -343,8 +338,10 @@ def download(
     except Attachment.DoesNotExist:
         raise Http404 from None
     response = StreamingHttpResponse(chunks, content_type=metadata["content_type"])
-    name = re.sub(r"[^\w.\- ]", "_", metadata["name"])[:100] or "attachment"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The survivor's own file name, in any script (RFC 6266 filename*), always as an attachment:
+    # never shown inline, where a file could run in the portal's origin.
+    name = metadata["name"][:200] or "attachment"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     response["Content-Length"] = str(metadata["size"])
     return response
 
@@ -379,8 +376,6 @@ def _hand_over(
 def escalate(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
     case, _ = _case_or_404(request, profile, public_id, "case.opened_to_escalate")
     actions.escalate(case, profile)
-    # From a task, so the caseworker does not wait for the mail server.
-    notify_later(set(coordinator_ids()), urgent=case.urgent)
     return redirect("caseworker:queue")
 
 
@@ -416,10 +411,20 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
         raise Http404 from None
     form = ColleagueForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        actions.grant_from_coordinators(
-            case, case_key, form.cleaned_data["colleague"], by=request.user
-        )
-        return redirect("caseworker:unassigned")
+        try:
+            actions.grant_from_coordinators(
+                case, case_key, form.cleaned_data["colleague"], by=request.user
+            )
+        except actions.GrantRefused:
+            form.add_error(
+                None,
+                _(
+                    "A caseworker holds this case, so it cannot be given to someone else here. "
+                    "They can hand it over from their case page."
+                ),
+            )
+        else:
+            return redirect("caseworker:unassigned")
     view = actions.read_case(case, case_key)
     context = {"case": case, "view": view, "rows": answer_rows(view.answers), "form": form}
     return render(request, "caseworker/unassigned_case.html", context)

@@ -10,10 +10,12 @@ Built on the `cryptography` package only (DESIGN.md, "Cryptography"):
   the survivor) with HPKE (RFC 9180), suite ML-KEM-768+X25519 / HKDF-SHA256 / AES-256-GCM: hybrid
   post-quantum, since these accounts must stay secret for decades. The HPKE `info` names the case,
   the recipient and the key version, so a wrap cannot be replayed for another case or recipient.
-- The **survivor's key pair** is derived from the receipt code with Argon2id and a per-case salt:
-  the receipt alone opens the survivor's wrap.
-- The server finds a case from a receipt by an HMAC of the receipt under a server secret
-  (`receipt_lookup`), so the database alone does not reveal which receipt belongs to which case.
+- A **receipt** goes through one Argon2id derivation (`receipt_secrets`), with a salt derived from
+  the server secret RECEIPT_LOOKUP_KEY; HKDF splits the result into the lookup value that finds
+  the case in the database and the seed of the survivor's key pair, which opens the survivor's
+  wrap. Nothing stored is a fast hash of the receipt: whoever holds the database and every
+  setting still pays one memory-hard derivation per guessed receipt (docs/security.md, "Guessing
+  a receipt"), and a survivor's return costs that one derivation, not two.
 
 Every function that opens a ciphertext raises DecryptionError on any failure (wrong key, tampering,
 wrong case or item), never returns partial plaintext: callers fail closed.
@@ -49,9 +51,10 @@ _X25519_BYTES = 32
 PRIVATE_KEY_BYTES = _MLKEM_SEED_BYTES + _X25519_BYTES
 PUBLIC_KEY_BYTES = 1184 + _X25519_BYTES
 
-# Argon2id for the receipt (RFC 9106, section 4, second recommended option: 3 passes, 64 MiB,
-# 4 lanes). With 66 bits of receipt this makes guessing infeasible even with the database in hand;
-# it costs a few hundred milliseconds per submission or return visit (bench/ measures it).
+# Argon2id for receipts and staff passwords (RFC 9106, section 4, second recommended option: 3
+# passes, 64 MiB, 4 lanes). With 66 bits of receipt this makes guessing infeasible even with the
+# database and every setting in hand; it costs a few hundred milliseconds per submission or return
+# visit (bench/ measures it).
 ARGON2_ITERATIONS = 3
 ARGON2_MEMORY_KIB = 64 * 1024
 ARGON2_LANES = 4
@@ -302,45 +305,69 @@ def normalise_receipt(typed: str) -> str | None:
     return digits
 
 
-def receipt_lookup(receipt: str, server_secret: bytes) -> str:
-    """The HMAC-SHA256 of a receipt under the server secret: how the database indexes cases."""
-    return hmac.new(server_secret, _DOMAIN + b"/receipt|" + receipt.encode(), "sha256").hexdigest()
-
-
-def new_receipt_salt() -> bytes:
+def new_salt() -> bytes:
+    """A random salt for an Argon2id derivation (a staff member's password key)."""
     return os.urandom(ARGON2_SALT_BYTES)
 
 
-def survivor_key_pair(receipt: str, salt: bytes) -> KeyPair:
-    """The survivor's key pair, derived from the receipt with Argon2id (parameters above)."""
+def _argon2id(secret: bytes, *, salt: bytes, length: int, ad: bytes) -> bytes:
     kdf = Argon2id(
         salt=salt,
-        length=PRIVATE_KEY_BYTES,
+        length=length,
         iterations=ARGON2_ITERATIONS,
         lanes=ARGON2_LANES,
         memory_cost=ARGON2_MEMORY_KIB,
-        ad=_DOMAIN + b"/survivor-key",
+        ad=ad,
     )
     with _ARGON2_LOCK:
-        seed = kdf.derive(receipt.encode())
-    return key_pair_from_seed(seed)
+        return kdf.derive(secret)
+
+
+def _hkdf(master: bytes, *, length: int, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(master)
+
+
+@dataclass(frozen=True, repr=False)
+class ReceiptSecrets:
+    """What one receipt yields: the value that finds its case, and the survivor's key pair."""
+
+    lookup: str
+    survivor: KeyPair
+
+    def __repr__(self) -> str:
+        return "ReceiptSecrets(...)"
+
+
+def receipt_salt(server_secret: bytes) -> bytes:
+    """The Argon2id salt of every receipt of this deployment.
+
+    One salt for all receipts, because the case is not known before the derivation: a guess is
+    tested against every case at once, but each guess costs a full derivation. Deriving it from
+    the server secret means that without RECEIPT_LOOKUP_KEY nobody can even begin to test
+    guesses, neither against the lookup values nor against the survivors' public keys.
+    """
+    digest = hmac.new(server_secret, _DOMAIN + b"/receipt-salt", "sha256").digest()
+    return digest[:ARGON2_SALT_BYTES]
+
+
+def receipt_secrets(receipt: str, server_secret: bytes) -> ReceiptSecrets:
+    """One Argon2id derivation of the receipt (parameters above), split by HKDF into the lookup
+    value stored with the case and the 96-byte seed of the survivor's key pair."""
+    master = _argon2id(
+        receipt.encode(), salt=receipt_salt(server_secret), length=32, ad=_DOMAIN + b"/receipt"
+    )
+    lookup = _hkdf(master, length=32, info=_DOMAIN + b"/receipt-lookup").hex()
+    seed = _hkdf(master, length=PRIVATE_KEY_BYTES, info=_DOMAIN + b"/survivor-key")
+    return ReceiptSecrets(lookup=lookup, survivor=key_pair_from_seed(seed))
 
 
 # --- Staff private keys, sealed under the staff member's password -----------------------------
 
 
 def _password_key(password: str, salt: bytes) -> AESGCM:
-    kdf = Argon2id(
-        salt=salt,
-        length=32,
-        iterations=ARGON2_ITERATIONS,
-        lanes=ARGON2_LANES,
-        memory_cost=ARGON2_MEMORY_KIB,
-        ad=_DOMAIN + b"/staff-password",
+    return AESGCM(
+        _argon2id(password.encode(), salt=salt, length=32, ad=_DOMAIN + b"/staff-password")
     )
-    with _ARGON2_LOCK:
-        key = kdf.derive(password.encode())
-    return AESGCM(key)
 
 
 def seal_private_key(private: bytes, password: str, salt: bytes) -> bytes:

@@ -1,15 +1,17 @@
 """What the database holds about a survivor's account: ciphertext, wraps, and a few clear fields.
 
 Stored in the clear only what routing and the status page need and what does not identify
-(DESIGN.md, "Encryption and storage"): the status, the urgency flag, hour-rounded times, and the
-public key and Argon2 salt that let the survivor's receipt open their wrap. Everything a survivor
+(docs/security.md): the status, the urgency flag, hour-rounded times, the receipt's lookup value
+and the survivor's public key. Everything a survivor
 wrote or chose, routing hints included, is sealed with the case key (intake/crypto.py).
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,9 +61,10 @@ class Case(models.Model):
 
     # Named in every ciphertext's associated data, so sealed items cannot move between cases.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # HMAC of the receipt under RECEIPT_LOOKUP_KEY: finds the case without storing the receipt.
+    # Derived from the receipt by one Argon2id under a salt from RECEIPT_LOOKUP_KEY, then HKDF
+    # (intake/crypto.py, receipt_secrets): finds the case without storing the receipt or anything
+    # that can be tested against guesses faster than that derivation.
     receipt_lookup = models.CharField(max_length=64, unique=True)
-    receipt_salt = models.BinaryField()
     survivor_public_key = models.BinaryField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     urgent = models.BooleanField(default=False)
@@ -172,6 +175,30 @@ class Message(models.Model):
         return f"message:{self.public_id}"
 
 
+class RoutingJobQuerySet(models.QuerySet["RoutingJob"]):
+    def overdue(self) -> "RoutingJobQuerySet":
+        """Routed cases nobody acknowledged within the deadline (shorter for urgent ones).
+
+        Routed times are kept to the hour, so a deadline can fall due up to an hour early.
+        """
+        now = timezone.now()
+        normal = timedelta(hours=settings.ROUTING_DEADLINE_HOURS)
+        urgent = timedelta(hours=settings.ROUTING_URGENT_DEADLINE_HOURS)
+        due = Q(urgent=False, available_at__lt=now - normal) | Q(
+            urgent=True, available_at__lt=now - urgent
+        )
+        return self.filter(
+            due, state=RoutingJob.State.DONE, case__status=Case.Status.RECEIVED
+        ).exclude(assigned_to=None)
+
+    def open_to_coordinators(self) -> "RoutingJobQuerySet":
+        """The jobs whose case coordinators may open through the coordinators' key: waiting for
+        a caseworker (nobody fits, given back, its caseworker lost access), or overdue. Any other
+        case is none of their business (docs/security.md, section 6)."""
+        overdue = self.overdue().values("pk")
+        return self.filter(Q(state=RoutingJob.State.WAITING) | Q(pk__in=overdue))
+
+
 class RoutingJob(models.Model):
     """The outbox row written in the same transaction as the case (DESIGN.md invariant 5).
 
@@ -182,9 +209,20 @@ class RoutingJob(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "pending"
         CLAIMED = "claimed", "claimed"
-        # No eligible caseworker: in the coordinators' queue until one becomes available.
+        # In the coordinators' queue: nobody fits (routing tries again), or for coordinators
+        # to place (reasons below).
         WAITING = "waiting", "waiting"
         DONE = "done", "done"
+
+    # Why a case waits (RoutingJob.reason), in fixed words that
+    # intake.templatetags.routing_reasons translates. Only the first is routed again by itself.
+    NO_ELIGIBLE_CASEWORKER = "no eligible caseworker"
+    ESCALATED = "escalated by the caseworker"
+    DEADLINE_MISSED = "not acknowledged in time"
+    CASEWORKER_SUSPENDED = "caseworker suspended"
+    VETTING_EXPIRED = "caseworker's vetting expired"
+    PASSWORD_RESET = "caseworker's password reset"  # noqa: S105 (words, not a password)
+    GRANTED = "granted by a coordinator"
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="routing_job")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
@@ -206,6 +244,8 @@ class RoutingJob(models.Model):
     # Caseworkers who let the deadline pass on this case: routing does not choose them again.
     passed_over = models.JSONField(default=list)
 
+    objects = RoutingJobQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["state", "available_at"])]
 
@@ -222,6 +262,15 @@ class SubmissionToken(models.Model):
 
     def __str__(self) -> str:
         return "submission token"
+
+
+class StaffProfileQuerySet(models.QuerySet["StaffProfile"]):
+    def vetted_now(self) -> "StaffProfileQuerySet":
+        """Vetted, and the vetting not past its date: who may open and receive cases today,
+        whether or not the daily task has marked an expired vetting yet."""
+        return self.filter(
+            vetting=StaffProfile.Vetting.VETTED, vetted_until__gte=timezone.now().date()
+        )
 
 
 class StaffProfile(models.Model):
@@ -285,8 +334,19 @@ class StaffProfile(models.Model):
     # first (a count, not a time: no time is kept of when cases arrive).
     routed_count = models.PositiveIntegerField(default=0)
 
+    objects = StaffProfileQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.user.email}"
+
+    @property
+    def vetted_now(self) -> bool:
+        """As StaffProfileQuerySet.vetted_now, for one profile in hand."""
+        return (
+            self.vetting == self.Vetting.VETTED
+            and self.vetted_until is not None
+            and self.vetted_until >= timezone.now().date()
+        )
 
     @property
     def key_id(self) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.utils import timezone
 
 from intake import actions, crypto
@@ -44,8 +44,7 @@ UNCLAIMED_AFTER = timedelta(minutes=1)
 
 # Fixed words for RoutingJob.reason (shown to coordinators through
 # intake.templatetags.routing_reasons, which translates them).
-NO_ELIGIBLE_CASEWORKER = "no eligible caseworker"
-ESCALATED = "escalated by the caseworker"
+NO_ELIGIBLE_CASEWORKER = RoutingJob.NO_ELIGIBLE_CASEWORKER
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,16 @@ def eligible_caseworkers() -> "QuerySet[StaffProfile]":
     with_mfa = Authenticator.objects.exclude(type=Authenticator.Type.RECOVERY_CODES).values(
         "user_id"
     )
-    return StaffProfile.objects.filter(
-        role=StaffProfile.Role.CASEWORKER,
-        vetting=StaffProfile.Vetting.VETTED,
-        available=True,
-        public_key__isnull=False,
-        user__in=with_mfa,
-    ).select_related("user")
+    return (
+        StaffProfile.objects.vetted_now()
+        .filter(
+            role=StaffProfile.Role.CASEWORKER,
+            available=True,
+            public_key__isnull=False,
+            user__in=with_mfa,
+        )
+        .select_related("user")
+    )
 
 
 def open_loads(profiles: list[StaffProfile]) -> dict[str, int]:
@@ -407,26 +409,14 @@ def jobs_to_resend() -> list[tuple[int, bool]]:
 
 
 def overdue_jobs() -> list[RoutingJob]:
-    """Routed cases nobody acknowledged within the deadline (shorter for urgent ones).
-
-    Routed times are kept to the hour, so a deadline can fall due up to an hour early.
-    """
-    now = timezone.now()
-    due = Q(urgent=False, available_at__lt=now - timedelta(hours=settings.ROUTING_DEADLINE_HOURS))
-    due |= Q(
-        urgent=True, available_at__lt=now - timedelta(hours=settings.ROUTING_URGENT_DEADLINE_HOURS)
-    )
-    return list(
-        RoutingJob.objects.filter(
-            due, state=RoutingJob.State.DONE, case__status=Case.Status.RECEIVED
-        )
-        .exclude(assigned_to=None)
-        .select_related("case", "assigned_to")
-    )
+    """Routed cases nobody acknowledged within the deadline (RoutingJobQuerySet.overdue)."""
+    return list(RoutingJob.objects.overdue().select_related("case", "assigned_to"))
 
 
 def reroute_overdue(job: RoutingJob) -> None:
-    """Take the case from the caseworker who did not acknowledge it, and route it again."""
+    """Take the case from the caseworker who did not acknowledge it, and route it again; or,
+    when its routing wrap is gone (it was handed over, so routing can no longer open it), give
+    it to the coordinators to place."""
     from intake import audit
 
     missed = job.assigned_to
@@ -434,20 +424,32 @@ def reroute_overdue(job: RoutingJob) -> None:
         return
     with transaction.atomic():
         KeyWrap.objects.filter(case=job.case, recipient=f"caseworker:{missed.pk}").delete()
-        RoutingJob.objects.filter(pk=job.pk).update(
-            state=RoutingJob.State.PENDING,
-            assigned_to=None,
-            passed_over=[*job.passed_over, missed.pk],
-            available_at=timezone.now() - UNCLAIMED_AFTER,
-        )
+        routable = KeyWrap.objects.filter(
+            case=job.case, recipient=RecipientKey.Purpose.ROUTING
+        ).exists()
+        if routable:
+            RoutingJob.objects.filter(pk=job.pk).update(
+                state=RoutingJob.State.PENDING,
+                assigned_to=None,
+                passed_over=[*job.passed_over, missed.pk],
+                available_at=timezone.now() - UNCLAIMED_AFTER,
+            )
+        else:
+            RoutingJob.objects.filter(pk=job.pk).update(
+                state=RoutingJob.State.WAITING,
+                assigned_to=None,
+                passed_over=[*job.passed_over, missed.pk],
+                reason=RoutingJob.DEADLINE_MISSED,
+                available_at=current_hour(),
+            )
         audit.record("case.deadline_missed", actor=None, case=job.case, subject=missed)
 
 
 def waiting_jobs() -> list[tuple[int, bool]]:
-    """Waiting cases that routing tries again. A case a caseworker gave back (escalated) is for
-    the coordinators to place, so routing leaves it to them."""
+    """Waiting cases that routing tries again: those for which nobody fitted. A case given back
+    by its caseworker, or whose caseworker lost access, is for the coordinators to place."""
     return list(
-        RoutingJob.objects.filter(state=RoutingJob.State.WAITING)
-        .exclude(reason=ESCALATED)
-        .values_list("case_id", "urgent")
+        RoutingJob.objects.filter(
+            state=RoutingJob.State.WAITING, reason=NO_ELIGIBLE_CASEWORKER
+        ).values_list("case_id", "urgent")
     )

@@ -2,18 +2,41 @@
 
 import logging
 from collections.abc import Iterable
+from contextvars import Token
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
+from celery.signals import task_postrun, task_prerun
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import DatabaseError
 
-from intake import actions
+from intake import actions, audit
 from intake.models import StaffProfile
+from portal.logging import enter_survivor_action, leave_survivor_action
 
 logger = logging.getLogger(__name__)
+
+# The tasks a survivor's action sets off, run seconds after she sent: what they log keeps only
+# the hour (portal/logging.py, SurvivorTimeFilter). The others run on beat's schedule.
+SURVIVOR_TASKS = frozenset({"intake.tasks.route_case", "intake.tasks.notify_staff"})
+_survivor_task_tokens: dict[str, Token[bool]] = {}
+
+
+@task_prerun.connect
+def enter_survivor_task(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
+    if getattr(sender, "name", "") in SURVIVOR_TASKS:
+        _survivor_task_tokens[task_id] = enter_survivor_action()
+
+
+@task_postrun.connect
+def leave_survivor_task(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
+    token = _survivor_task_tokens.pop(task_id, None)
+    if token is not None:
+        leave_survivor_action(token)
+
 
 # Every notification has the same words, whatever the case: nothing about it can leak by e-mail.
 NOTIFICATION_SUBJECT = "Something to look at in the portal"
@@ -23,9 +46,9 @@ NOTIFICATION_BODY = "There is something new for you in the portal. Please sign i
 def coordinator_ids() -> list[int]:
     """The user ids of the vetted coordinators."""
     return list(
-        StaffProfile.objects.filter(
-            role=StaffProfile.Role.COORDINATOR, vetting=StaffProfile.Vetting.VETTED
-        ).values_list("user_id", flat=True)
+        StaffProfile.objects.vetted_now()
+        .filter(role=StaffProfile.Role.COORDINATOR)
+        .values_list("user_id", flat=True)
     )
 
 
@@ -202,7 +225,26 @@ def enforce_deadlines() -> int:
     return len(overdue)
 
 
+@shared_task(name="intake.tasks.checkpoint_audit", ignore_result=True)
+def checkpoint_audit() -> bool:
+    """Hourly: sign the audit log's head with the checkpoint key (AUDIT_CHECKPOINT_KEY_FILE,
+    which only the worker holds) and write it off the database (intake/audit.py)."""
+    return audit.write_checkpoint() is not None
+
+
 @shared_task(name="intake.tasks.purge_expired_cases", ignore_result=True)
 def purge_expired_cases() -> int:
     """Daily: delete every wrap and ciphertext of cases closed longer than the retention period."""
     return actions.purge_expired_cases()
+
+
+@shared_task(name="intake.tasks.sweep_orphan_files", ignore_result=True)
+def sweep_orphan_files() -> int:
+    """Every hour: remove encrypted files that no attachment refers to, once past the grace
+    period (intake.uploads.remove_orphan_files). Logs only how many."""
+    from intake.uploads import remove_orphan_files
+
+    removed = remove_orphan_files(settings.ORPHAN_FILE_GRACE_HOURS * 3600)
+    if removed:
+        logger.info("removed %d encrypted files that no account refers to", removed)
+    return removed

@@ -11,13 +11,22 @@ Problems (too many files, too large, a type we do not accept) do not raise: the 
 them and drops the file, so the view can show a kind message and keep everything else the survivor
 typed. A disk that refuses a write (full: ENOSPC, or failing) does not raise either: the handler
 removes what it had written and sets `storage_failed`, and the view says that nothing was saved.
+
+Nothing is left behind by a request that is refused: the views remove every file of a request
+whose account was not saved (`discard`, unless `keep` was called), and a periodic sweeper
+(`remove_orphan_files`, run by intake.tasks.sweep_orphan_files) removes any encrypted file that no
+Attachment row refers to once it is older than a grace period: files of a process that died, and
+those kept when nobody could tell whether their account was saved. A file's times are set to the
+hour when it is complete, so the file system does not keep the second a survivor sent it.
 """
 
 import contextlib
 import errno
 import hashlib
 import logging
+import os
 import struct
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,8 +102,29 @@ class EncryptedUpload:
         }
 
 
+_SUFFIX = ".sealed"
+
+
+def attachments_folder() -> Path:
+    return Path(settings.MEDIA_ROOT) / "attachments"
+
+
 def attachment_path(public_id: uuid.UUID) -> Path:
-    return Path(settings.MEDIA_ROOT) / "attachments" / f"{public_id}.sealed"
+    return attachments_folder() / f"{public_id}{_SUFFIX}"
+
+
+def _hour(stamp: float) -> int:
+    return int(stamp) // 3600 * 3600
+
+
+def set_time_to_the_hour(path: Path) -> None:
+    """Set a file's (or folder's) access and modification times to the start of their hour.
+
+    The inode's change time (ctime) cannot be set by a program: it keeps the second of this call
+    (docs/security.md says so).
+    """
+    hour = _hour(path.stat().st_mtime)
+    os.utime(path, (hour, hour))
 
 
 def write_sealed_chunk(handle: Any, sealed: bytes) -> None:
@@ -143,6 +173,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         # The disk refused a write: no file of this request is kept, and the view must not save
         # the account as if it had its files.
         self.storage_failed = False
+        # Set by the view once the account is saved (or may be): until then the files are
+        # removed when the request ends (intake/views.py, submit and add_information).
+        self.kept = False
 
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, file_name, *args, **kwargs)
@@ -232,6 +265,11 @@ class EncryptingUploadHandler(FileUploadHandler):
         try:
             self._seal_pending(incoming, last=True)
             incoming.handle.close()
+            # Not the second it arrived: the hour (the folder's time changed too, when the file
+            # was made; it may belong to someone else, so that one is best effort).
+            set_time_to_the_hour(incoming.path)
+            with contextlib.suppress(OSError):
+                set_time_to_the_hour(incoming.path.parent)
         except OSError as error:
             self._storage_failed(incoming, error)
             return None
@@ -252,6 +290,10 @@ class EncryptingUploadHandler(FileUploadHandler):
     def upload_interrupted(self) -> None:
         self.discard()
 
+    def keep(self) -> None:
+        """The account (or addition) was saved, or may have been: its files stay."""
+        self.kept = True
+
     def discard(self) -> None:
         """Remove every encrypted file this request wrote (the case was not saved)."""
         if self.current is not None and not self.current.handle.closed:
@@ -259,3 +301,52 @@ class EncryptingUploadHandler(FileUploadHandler):
         for upload in self.received:
             upload.path.unlink(missing_ok=True)
         self.received = []
+
+
+def _public_id(path: Path) -> uuid.UUID | None:
+    """The attachment id an encrypted file is named after, or None for any other file."""
+    if path.suffix != _SUFFIX:
+        return None
+    try:
+        return uuid.UUID(path.stem)
+    except ValueError:
+        return None
+
+
+def remove_orphan_files(grace_seconds: int) -> int:
+    """Remove the encrypted files that no Attachment row refers to and whose time (set to the
+    hour) is more than `grace_seconds` ago; returns how many were removed.
+
+    The grace period covers requests still streaming or saving: a file's row is written only once
+    the whole request has arrived. Every file's time is also set to the hour, in case a write was
+    cut short before file_complete could do it.
+    """
+    from intake.models import Attachment
+
+    folder = attachments_folder()
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - grace_seconds
+    old: dict[uuid.UUID, Path] = {}
+    for path in folder.iterdir():
+        public_id = _public_id(path)
+        if public_id is None or not path.is_file():
+            continue
+        try:
+            set_time_to_the_hour(path)
+            stamp = path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # removed meanwhile (a withdrawal, a refused request)
+        if stamp < cutoff:
+            old[public_id] = path
+    referred = set(
+        Attachment.objects.filter(public_id__in=list(old)).values_list("public_id", flat=True)
+    )
+    removed = 0
+    for public_id, path in old.items():
+        if public_id not in referred:
+            path.unlink(missing_ok=True)
+            removed += 1
+    with contextlib.suppress(OSError):
+        set_time_to_the_hour(folder)
+    return removed

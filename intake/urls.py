@@ -18,4 +18,5 @@ urlpatterns = [
     path("my-account/referral/", views.referral_consent, name="referral_consent"),
     path("my-account/withdraw/", views.withdraw, name="withdraw"),
     path("leave/", views.leave, name="leave"),
+    path("exit/", views.quick_exit, name="exit"),
 ]

@@ -22,10 +22,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from intake import actions, audit, crypto, ratelimit
+from intake import actions, crypto, ratelimit
 from intake.access import (
+    NoSurvivorSession,
     SurvivorSessionExpired,
     SurvivorSessionUnavailable,
     end_survivor_session,
@@ -174,12 +180,8 @@ def review(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # checked in _submit, after the encrypting upload handler is in place
 @require_POST
 def submit(request: HttpRequest) -> HttpResponse:
-    if not ratelimit.allow(
-        request,
-        "submit",
-        settings.INTAKE_SUBMISSION_LIMIT,
-        settings.INTAKE_SUBMISSION_CEILING,
-    ):
+    # Counted before anything is streamed or encrypted: a client over its limit costs little.
+    if not ratelimit.client_allowed(request, "submit", settings.INTAKE_SUBMISSION_LIMIT):
         # Read the form without its files (no handler keeps them), to give everything typed back.
         request.upload_handlers = []
         return _submit_refused(request)
@@ -188,7 +190,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     handler = EncryptingUploadHandler(request, case_key=case_key, case_id=str(public_id))
     # Attachments are sealed chunk by chunk as Django reads them (intake/uploads.py).
     request.upload_handlers = [handler]
-    return _submit(request, handler, case_key, public_id)
+    try:
+        return _submit(request, handler, case_key, public_id)
+    finally:
+        # The CSRF check in _submit's decorator reads the body, so the files are on disk before
+        # it can refuse; whatever refused the request (that check, the form, a fault), its files
+        # go. Only an account saved, or perhaps saved, keeps them.
+        if not handler.kept:
+            handler.discard()
 
 
 @csrf_protect
@@ -220,6 +229,9 @@ def _submit(
     if problems:
         handler.discard()
         return _render_review(request, consent_form, account_form, errors=problems, status=400)
+    # Only a request that passed the per-client limit, the CSRF check and validation counts
+    # toward the ceiling for everyone: refused requests cannot use it up.
+    ratelimit.count_toward_ceiling("submit", settings.INTAKE_SUBMISSION_CEILING)
     try:
         submitted = actions.submit_account(
             case_key=case_key,
@@ -233,13 +245,16 @@ def _submit(
         handler.discard()
         return render(request, "intake/already_sent.html", status=409)
     except actions.SaveUncertain:
-        # The files are kept: if the account was saved, they belong to it.
+        # The files are kept: if the account was saved, they belong to it. If it was not, the
+        # sweeper removes them later (intake.tasks.sweep_orphan_files).
+        handler.keep()
         logger.exception("an account may or may not have been saved")
         return _not_saved(request, handler, consent_form, account_form, uncertain=True)
     except DatabaseError:
         handler.discard()
         logger.exception("an account could not be saved")
         return _not_saved(request, handler, consent_form, account_form)
+    handler.keep()
     context = {
         "receipt": crypto.format_receipt(submitted.receipt),
         "urgent": submitted.case.urgent,
@@ -291,9 +306,8 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm(), "expired": expired})
     form = ReceiptForm(request.POST)
-    if not ratelimit.allow(
-        request, "receipt", settings.INTAKE_RECEIPT_LIMIT, settings.INTAKE_RECEIPT_CEILING
-    ):
+    # The CSRF middleware has checked this request already (this view is not exempt).
+    if not ratelimit.client_allowed(request, "receipt", settings.INTAKE_RECEIPT_LIMIT):
         form.is_valid()
         message = _(
             "Too many codes were tried from this connection. For your safety, please wait 15 "
@@ -302,6 +316,7 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/return.html", {"form": form, "refused": message}, status=429)
     if not form.is_valid():
         return render(request, "intake/return.html", {"form": form}, status=400)
+    ratelimit.count_toward_ceiling("receipt", settings.INTAKE_RECEIPT_CEILING)
     opened = actions.open_case_with_receipt(form.cleaned_data["receipt"])
     if opened is None:
         form.add_error(
@@ -332,8 +347,8 @@ def survivor_session_required(view: View) -> View:
         try:
             case, case_key = survivor_case(request)
             return view(request, case, case_key, *args, **kwargs)
-        except SurvivorSessionExpired:
-            return redirect(reverse("intake:return") + "?expired=1")
+        except SurvivorSessionExpired as ended:
+            return _ask_for_receipt(ended)
         except SurvivorSessionUnavailable:
             logger.exception("survivor sessions are unavailable: the cache does not answer")
             form = ReceiptForm()
@@ -347,6 +362,15 @@ def survivor_session_required(view: View) -> View:
             return _later_not_saved(request)
 
     return wrapper
+
+
+def _ask_for_receipt(ended: SurvivorSessionExpired) -> HttpResponse:
+    """The receipt form again. "You were signed out" only for a session that timed out: after
+    the quick exit there is no cookie, and whoever presses Back then sees the plain form, which
+    says nothing of an account."""
+    if isinstance(ended, NoSurvivorSession):
+        return redirect("intake:return")
+    return redirect(reverse("intake:return") + "?expired=1")
 
 
 def _later_not_saved(
@@ -426,16 +450,21 @@ def add_information(request: HttpRequest) -> HttpResponse:
         request.upload_handlers = []
         logger.exception("the database failed on a survivor's page")
         return _later_not_saved(request, files=True)
-    except SurvivorSessionExpired:
+    except SurvivorSessionExpired as ended:
         request.upload_handlers = []
-        return redirect(reverse("intake:return") + "?expired=1")
+        return _ask_for_receipt(ended)
     except SurvivorSessionUnavailable:
         request.upload_handlers = []
         context = {"form": ReceiptForm(), "refused": UNAVAILABLE}
         return render(request, "intake/return.html", context, status=503)
     handler = EncryptingUploadHandler(request, case_key=case_key, case_id=case.case_id)
     request.upload_handlers = [handler]
-    return _add_information(request, handler, case, case_key)
+    try:
+        return _add_information(request, handler, case, case_key)
+    finally:
+        # As in submit: files streamed before a refusal (the CSRF check too) are removed.
+        if not handler.kept:
+            handler.discard()
 
 
 @csrf_protect
@@ -462,7 +491,9 @@ def _add_information(
     try:
         actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
     except actions.SaveUncertain:
-        # The files are kept: if the addition was saved, they belong to it.
+        # The files are kept: if the addition was saved, they belong to it (if not, the sweeper
+        # removes them later).
+        handler.keep()
         logger.exception("information may or may not have been added")
         files = bool(handler.file_count or request.FILES)
         return _later_not_saved(request, files=files, uncertain=True)
@@ -470,6 +501,7 @@ def _add_information(
         handler.discard()
         logger.exception("information could not be added")
         return _later_not_saved(request, files=bool(handler.file_count or request.FILES))
+    handler.keep()
     return redirect(reverse("intake:case") + "?done=added")
 
 
@@ -512,7 +544,6 @@ def referral_consent(request: HttpRequest, case: Case, case_key: bytes) -> HttpR
 def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        audit.record("case.withdrawn", actor=None, case=case)
         actions.withdraw_case(case)
         response = render(request, "intake/withdrawn.html")
         end_survivor_session(request, response)
@@ -525,4 +556,24 @@ def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
 def leave(request: HttpRequest) -> HttpResponse:
     response = redirect("home")
     end_survivor_session(request, response)
+    return response
+
+
+# What the quick exit asks the browser to forget of this site: its cache (the back-forward cache
+# too, in Chromium), its cookies (the survivor's session cookie, the CSRF cookie) and anything
+# stored. Browsers apply it to the redirect itself, before the neutral site loads.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+@never_cache
+@require_safe
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """The quick exit on every survivor page (templates/base.html) comes here first: a returning
+    survivor's session ends on the server, the browser is told to forget this site, and it goes
+    on to the neutral site. Back then shows nothing of her account (DESIGN.md invariant 8).
+    Without JavaScript this is a plain link; static/js/quick-exit.js replaces the history entry
+    with it."""
+    response = HttpResponseRedirect(settings.QUICK_EXIT_URL)
+    end_survivor_session(request, response)
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response

@@ -37,8 +37,23 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+# The example values in deploy/ start with this; production refuses to start with one of them
+# (a portal started with a published key would put survivors at risk).
+PLACEHOLDER = "change-me"
+
+
+def refuse_placeholder(name: str, value: str) -> None:
+    """Outside development, refuse a setting that still holds an example value. Says which
+    setting, never the value."""
+    if PLACEHOLDER in value.lower() and not envbool("DEBUG", False):
+        raise ImproperlyConfigured(
+            f"{name} still holds the example value ({PLACEHOLDER}...): set a real one"
+        )
+
+
 def envsecret(name: str, *, required: bool) -> str:
-    """Read a secret from NAME_FILE (Docker secrets) or NAME; fail loudly if required and absent."""
+    """Read a secret from NAME_FILE (Docker secrets) or NAME; fail loudly if required and absent
+    or still an example value."""
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
@@ -49,6 +64,7 @@ def envsecret(name: str, *, required: bool) -> str:
         value = os.environ.get(name, "").strip()
     if required and not value:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set")
+    refuse_placeholder(name, value)
     return value
 
 
@@ -135,7 +151,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so even static files and error responses carry the baseline headers.
+    # Before everything: what is logged while a survivor's page is served keeps only the hour
+    # (portal/logging.py, docs/security.md section 3).
+    "portal.logging.survivor_log_middleware",
+    # Outermost after it, so even static files and error responses carry the baseline headers.
     "portal.middleware.SecurityHeadersMiddleware",
     # Next, for the same reason: inside LocaleMiddleware or CommonMiddleware it missed the language
     # redirects and the 400 for a bad Host, and inside WhiteNoise the static files (an SVG opened
@@ -181,6 +200,7 @@ TEMPLATES = [
 # --- Data stores ------------------------------------------------------------------------------
 
 # DATABASE_PASSWORD_FILE and REDIS_PASSWORD_FILE (Docker secrets) add a password to these URLs.
+refuse_placeholder("DATABASE_URL", os.environ.get("DATABASE_URL", ""))
 DATABASE_URL = url_with_password(
     os.environ.get("DATABASE_URL", "sqlite:///var/portal.sqlite3"),
     envsecret("DATABASE_PASSWORD", required=False),
@@ -189,6 +209,7 @@ DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 # Without REDIS_URL (make run, or tests without services) the cache is per-process and Celery
 # runs tasks in-process. With it, the cache and the broker are the same Redis.
+refuse_placeholder("REDIS_URL", os.environ.get("REDIS_URL", ""))
 REDIS_URL = url_with_password(
     os.environ.get("REDIS_URL", ""), envsecret("REDIS_PASSWORD", required=False)
 )
@@ -245,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
     "routing-deadlines": {"task": "intake.tasks.enforce_deadlines", "schedule": 900.0},
     "retention": {"task": "intake.tasks.purge_expired_cases", "schedule": 24 * 3600.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
+    "sweep-orphan-files": {"task": "intake.tasks.sweep_orphan_files", "schedule": 3600.0},
 }
 
 # --- Authentication (django-allauth; staff only, invite-only) ---------------------------------
@@ -273,6 +295,13 @@ ACCOUNT_FORMS = {"login": "intake.forms.StaffLoginForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 LOGIN_REDIRECT_URL = "/"
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Staff passwords guard keys (intake/passwords.py): Argon2id for the login hash too, and a
+# strength estimate with a stricter floor for coordinators on top of Django's own checks.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Only to read hashes made before Argon2 (a development database); upgraded at next login.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -281,6 +310,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "intake.passwords.StrengthValidator",
+        "OPTIONS": {"min_guesses_log10": 12, "coordinator_min_guesses_log10": 14},
+    },
 ]
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -405,12 +438,18 @@ ADMINS: list[tuple[str, str]] = []
 
 # Every handler passes through RedactClientDetailsFilter, which removes IP addresses and user-agent
 # strings. Django's own loggers never print them, but a third-party message might; see
-# tests/test_logging.py for the proof.
+# tests/test_logging.py for the proof. Before it, SurvivorTimeFilter keeps the second at which a
+# survivor acted out of every line: while a survivor's page is served or a task a survivor set
+# off runs, it drops records below WARNING and rounds the time of the rest to the hour.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+PER_TASK_LOG_LEVEL = LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactClientDetailsFilter"}},
+    "filters": {
+        "survivor_time": {"()": "portal.logging.SurvivorTimeFilter"},
+        "redact": {"()": "portal.logging.RedactClientDetailsFilter"},
+    },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
     },
@@ -418,7 +457,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact"],
+            "filters": ["survivor_time", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -427,6 +466,13 @@ LOGGING = {
         # runserver's request lines; they hold no address, but go through the filter all the same.
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Celery's line per task ("Task intake.tasks.route_case[...] received", "... succeeded
+        # in 0.06s", "... retry") would stamp the second a survivor's account was routed; the
+        # "received" line is written by the worker's main process, outside the task. Failures
+        # (WARNING and above) are still written. Tests read task outcomes from the worker's
+        # signals instead (tests/celery_app.py).
+        "celery.app.trace": {"level": PER_TASK_LOG_LEVEL},
+        "celery.worker.strategy": {"level": PER_TASK_LOG_LEVEL},
     },
 }
 
@@ -458,20 +504,50 @@ INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
 INTAKE_MAX_TEXT_CHARS = 50_000
 # A survivor who came back with a receipt stays signed in this long without activity.
 INTAKE_SESSION_SECONDS = 15 * 60
-# Rate limits: (requests, seconds) per client, counted under a keyed hash of the address that
-# changes every window, and a global ceiling for all clients together.
+# Rate limits (intake/ratelimit.py; docs/security.md says how they behave behind Tor and carrier
+# NAT): (requests, seconds) per client, counted under a bucket of about 65,536 addresses, and a
+# ceiling for all clients together, which counts only requests that passed the per-client limit,
+# the CSRF check and validation. Past the ceiling, requests wait INTAKE_CEILING_DELAY_SECONDS
+# (never refused) and the operator is warned once per window. Windows must divide a day.
 INTAKE_SUBMISSION_LIMIT = (envint("INTAKE_SUBMISSIONS_PER_HOUR", 5), 3600)
 INTAKE_SUBMISSION_CEILING = (envint("INTAKE_SUBMISSIONS_CEILING_PER_HOUR", 500), 3600)
 INTAKE_RECEIPT_LIMIT = (envint("INTAKE_RECEIPT_ATTEMPTS_PER_15_MINUTES", 10), 900)
 INTAKE_RECEIPT_CEILING = (envint("INTAKE_RECEIPT_CEILING_PER_15_MINUTES", 2000), 900)
+INTAKE_CEILING_DELAY_SECONDS = 2.0
+# Encrypted files that no attachment refers to (a request cut off, an account we could not
+# confirm) are removed this many hours after the hour they were written in: long enough for any
+# request still streaming or saving (gunicorn's timeout is 60 s).
+ORPHAN_FILE_GRACE_HOURS = envint("ORPHAN_FILE_GRACE_HOURS", 6)
 # Files never reach memory or disk through Django's default handlers: the intake view installs its
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []
 
+# --- Audit checkpoints (docs/security.md, section 6) -----------------------------------------
+
+# Every hour the worker signs the audit log's head (entry count, newest id and hash) and appends
+# it to AUDIT_CHECKPOINT_FILE, which the operator ships off the server; `manage.py verify_audit
+# --checkpoints` then reports entries that the database owner removed. The private key signs:
+# give it to the worker alone (like ROUTING_KEY_FILE), never to web, and never put it in the
+# database. `manage.py init_audit_key` writes both halves.
+AUDIT_CHECKPOINT_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_KEY_FILE", "")
+# The public half, for verify_audit (not secret; keep a copy off the server too).
+AUDIT_CHECKPOINT_PUBLIC_KEY_FILE = os.environ.get("AUDIT_CHECKPOINT_PUBLIC_KEY_FILE", "")
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", "")
+# Hourly, not more often: the entries carry their hour only, and a checkpoint every few minutes
+# would tell when they were added to within those minutes.
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "intake.tasks.checkpoint_audit",
+    "schedule": 3600.0,
+}
+
 # --- URLs -------------------------------------------------------------------------------------
 
-# The admin lives at an unguessable path in production (ADMIN_URL=something-long/).
+# The Django admin is not mounted in production unless ADMIN_ENABLED=1 (everything staff need has
+# its own page; the admin is for an operator's rare repair), and then at an unguessable path
+# (ADMIN_URL=something-long/).
+ADMIN_ENABLED = envbool("ADMIN_ENABLED", DEBUG)
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+refuse_placeholder("ADMIN_URL", ADMIN_URL)
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 # --- The onion address (docker-compose.yml, profile onion; docs/operations.md) ---------------

@@ -15,8 +15,6 @@ urlpatterns = i18n_patterns(
     path("intake/", include("intake.urls")),
 )
 
-# The admin's own login would skip allauth, and with it MFA and login rate limits.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns += [
     path("healthz", views.healthz, name="healthz"),
@@ -25,7 +23,11 @@ urlpatterns += [
     path("accounts/password/reset/", views.password_reset_disabled),
     path("accounts/", include("allauth.urls")),
     path("caseworker/", include("intake.caseworker_urls")),
-    path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+if settings.ADMIN_ENABLED:
+    # The admin's own login would skip allauth, and with it MFA and login rate limits.
+    admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+    urlpatterns += [path(settings.ADMIN_URL, admin.site.urls)]
 
 handler500 = "portal.views.server_error"

@@ -146,5 +146,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return render(request, "500.html", status=500)
     except Exception:
         logger.exception("the error page itself failed to render")
-        html = _BARE_SERVER_ERROR.format(exit=escape(settings.QUICK_EXIT_URL))
+        try:
+            # Through the exit address, as on every page: it ends a returning survivor's session.
+            exit_url = reverse("intake:exit")
+        except Exception:
+            exit_url = settings.QUICK_EXIT_URL
+        html = _BARE_SERVER_ERROR.format(exit=escape(exit_url))
         return HttpResponse(html, status=500)

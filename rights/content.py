@@ -7,6 +7,13 @@ needed and then kept in memory: a page view only looks it up.
 Links inside explainers use three schemes that are resolved here, per language:
 `glossary:slug` (a glossary entry), `explainer:slug` (another explainer) and `page:name` (a page of
 the portal, see PAGE_URL_NAMES).
+
+A paragraph that is only `[[name]]` is a directive: the portal writes that part of the page from
+its own code, so that what an explainer says about the portal is what the portal does (see
+DIRECTIVES: `[[readers]]`, who can read an account; `[[retention]]`, how long it is kept).
+
+Explainers about cases still under way carry `ongoing = true`: the page shows when it was last
+reviewed, and says it may be out of date once that is more than REVIEW_MONTHS ago.
 """
 
 import functools
@@ -24,7 +31,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from markdown.blockprocessors import BlockProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SOURCE_LANGUAGE = "en"
@@ -47,6 +56,9 @@ PAGE_URL_NAMES = {"help": "help", "intake": "intake:start", "rights": "rights:in
 TRANSLATION_STATUSES = ("original", "reviewed", "unreviewed")
 
 _WORD = re.compile(r"\w+")
+
+# An explainer about cases still under way may be out of date this many months after its review.
+REVIEW_MONTHS = 6
 
 # Reading speed for plain language read on a phone, often in a second language.
 WORDS_PER_MINUTE = 150
@@ -89,6 +101,7 @@ class Explainer:
     html: str
     text: str
     links: tuple[tuple[str, str], ...]
+    ongoing: bool = False
 
     @property
     def reading_minutes(self) -> int:
@@ -99,6 +112,23 @@ class Explainer:
     @property
     def needs_review_notice(self) -> bool:
         return self.translation_status == "unreviewed"
+
+    def may_be_out_of_date(self, today: date) -> bool:
+        """True for a page about cases under way whose review is more than REVIEW_MONTHS old."""
+        return self.ongoing and today > add_months(self.last_reviewed, REVIEW_MONTHS)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day if it has fewer (31 August + 6 is
+    28 or 29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last_day in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last_day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has at least 28 days")
 
 
 @dataclass(frozen=True)
@@ -184,15 +214,59 @@ class InternalLinks(Treeprocessor):
                     element.set("class", "term")
 
 
+def _readers(parent: etree.Element) -> None:
+    """Who can read an account, from intake/readers.py (the list the code is tested against)."""
+    from intake.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
+
+    readers = etree.SubElement(parent, "ul", {"class": "readers"})
+    for reader in READERS:
+        item = etree.SubElement(readers, "li")
+        name = etree.SubElement(item, "strong")
+        name.text = AtomicString(str(reader.name))
+        name.tail = AtomicString(" " + str(reader.description))
+    for note in (AUDIT_NOTE, NOBODY_ELSE_NOTE):
+        etree.SubElement(parent, "p").text = AtomicString(str(note))
+
+
+def _retention(parent: etree.Element) -> None:
+    """How long an account is kept, from the setting the retention purge uses."""
+    from intake.readers import retention_sentences
+
+    for sentence in retention_sentences():
+        etree.SubElement(parent, "p").text = AtomicString(sentence)
+
+
+# `[[name]]` on a line of its own: the portal writes this part of the page (in the page's
+# language, from code and settings). Anything else between double brackets is an error.
+DIRECTIVES = {"readers": _readers, "retention": _retention}
+
+
+class Directives(BlockProcessor):
+    PATTERN = re.compile(r"\[\[([a-z-]+)\]\]")
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return self.PATTERN.fullmatch(block.strip()) is not None
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        match = self.PATTERN.fullmatch(blocks.pop(0).strip())
+        name = match.group(1) if match else ""  # test() matched this block
+        if name not in DIRECTIVES:
+            raise ContentError(f"unknown directive [[{name}]]: only {sorted(DIRECTIVES)}")
+        DIRECTIVES[name](parent)
+
+
 def render_markdown(body: str, language: str) -> tuple[str, list[tuple[str, str]]]:
     md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
     # Raw HTML in an explainer is shown as text, never passed through: content is reviewed as
     # Markdown only, and nothing in it can add a script or a third-party request.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    md.parser.blockprocessors.register(Directives(md.parser), "directives", 200)
     links = InternalLinks(md, language)
     md.treeprocessors.register(links, "internal_links", 5)
-    html = md.convert(body)
+    # Directives are written in the page's language.
+    with translation.override(language):
+        html = md.convert(body)
     return html, links.links
 
 
@@ -239,6 +313,8 @@ def load_explainer(path: Path, language: str) -> Explainer:
         if not source["url"].startswith("https://"):
             raise ContentError(f"{path}: source url {source['url']!r} must be https")
         sources.append(Source(source["cite"], source["document"], source["url"]))
+    if not isinstance(meta.get("ongoing", False), bool):
+        raise ContentError(f"{path}: ongoing must be true or false")
     html, links = render_markdown(body, language)
     related: list[str] = meta["related"]  # type: ignore[assignment]  # checked above
     last_reviewed: date = meta["last_reviewed"]  # type: ignore[assignment]
@@ -257,6 +333,7 @@ def load_explainer(path: Path, language: str) -> Explainer:
         html=html,
         text=html_to_text(html),
         links=tuple(links),
+        ongoing=bool(meta.get("ongoing", False)),
     )
 
 

@@ -3,6 +3,7 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
@@ -63,6 +64,8 @@ def explainer(request: HttpRequest, slug: str) -> HttpResponse:
         "related": related,
         "protecting_information": library.explainer(language, PROTECTING_INFORMATION),
         "intake_url": _intake_url(),
+        # Pages about cases under way say when they may be out of date (rights/content.py).
+        "out_of_date": page.may_be_out_of_date(timezone.localdate()),
     }
     return render(request, "rights/explainer.html", context)
 

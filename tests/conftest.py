@@ -7,16 +7,19 @@ sets it, so CI can never pass by skipping).
 """
 
 import io
+import json
 import logging
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -118,8 +121,27 @@ def service_keys(db: None, tmp_path: Path, settings: Any) -> ServiceKeys:
     return keys
 
 
+def clear_rate_counters() -> None:
+    """Remove every rate-limit counter from the cache. A counter names a bucket of many addresses
+    (intake/ratelimit.py), so the clients of two tests can share one: each test starts with none."""
+    from django.core.cache import cache
+
+    backend: Any = getattr(cache, "_cache", None)
+    try:
+        if hasattr(backend, "get_client"):
+            redis_client = backend.get_client(write=True)
+            keys = list(redis_client.scan_iter(cache.make_key("rate:*")))
+            if keys:
+                redis_client.delete(*keys)
+        else:
+            cache.clear()
+    except redis.RedisError:
+        pass  # no Redis here: the tests that need it are skipped or fail on their own
+
+
 @pytest.fixture(autouse=True)
 def generous_rate_limits(settings: Any) -> None:
+    clear_rate_counters()
     # Rate limits are tested on their own (test_rate_limits.py); elsewhere they stay out of the way.
     settings.INTAKE_SUBMISSION_LIMIT = (1000, 3600)
     settings.INTAKE_SUBMISSION_CEILING = (100000, 3600)
@@ -162,27 +184,116 @@ def routing_case_key(case: Any, routing_key_file: Path) -> bytes:
     )
 
 
-# --- A real Celery worker ---------------------------------------------------------------------
+# --- The test database, and the role web and worker processes use -----------------------------
+
+
+@dataclass
+class RuntimeRole:
+    """The database role of this test session's web and worker processes (made by
+    `manage.py setup_runtime_role`): it may only SELECT and INSERT on the audit log."""
+
+    name: str
+    password: str
+
+
+# Set by django_db_setup below, once the test database exists.
+_runtime_role: list[RuntimeRole] = []
+
+
+def runtime_role() -> RuntimeRole:
+    if not _runtime_role:
+        raise RuntimeError("the runtime role is made with the test database (django_db_setup)")
+    return _runtime_role[0]
+
+
+def flush_past_the_audit_guard(original: Callable[..., None]) -> Callable[..., None]:
+    """Django's flush (between transactional tests) empties every table with one TRUNCATE, which
+    the audit log's guard refuses (intake/migrations/0012_audit_no_truncate.py). This session
+    connects as a superuser, the only kind of role that may switch ordinary triggers off for its
+    session; the runtime role of the portal's processes cannot."""
+
+    def flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    return flush
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """pytest-django's test database, plus (on PostgreSQL) a runtime role of this session's own
+    for the processes tests start (child_environment): the whole suite then shows that what the
+    portal does needs no more than that role's privileges. Migrations and the tests' own queries
+    run as the owner, as `manage.py migrate` does in production."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        yield
+        return
+    from django.core.management import call_command
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    # Roles belong to the whole PostgreSQL cluster, which other test runs share.
+    role = RuntimeRole(f"portal_rt_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex)
+    password_file = tmp_path_factory.mktemp("runtime-role") / "password"
+    password_file.write_text(role.password)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            DatabaseOperations,
+            "execute_sql_flush",
+            flush_past_the_audit_guard(DatabaseOperations.execute_sql_flush),
+        )
+        with django_db_blocker.unblock():
+            call_command(
+                "setup_runtime_role",
+                role=role.name,
+                password_file=str(password_file),
+                stdout=io.StringIO(),
+            )
+        _runtime_role.append(role)
+        yield
+        _runtime_role.clear()
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {role.name}")
+            cursor.execute(f"DROP ROLE {role.name}")
 
 
 def database_url_for_test_database() -> str:
-    """DATABASE_URL naming the test database pytest-django created, for child processes."""
+    """DATABASE_URL naming the test database pytest-django created, for child processes, as the
+    session's runtime role (as web, worker and beat connect in production)."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         raise RuntimeError("child processes can share only a PostgreSQL test database")
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
+    role = runtime_role()
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+    return (
+        f"postgres://{role.name}:{role.password}@{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+    )
 
 
 def child_environment(**extra: str) -> dict[str, str]:
-    """The environment for a web, worker or beat process started by a test."""
+    """The environment for a web, worker or beat process started by a test: it connects to the
+    test database as the runtime role."""
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url_for_test_database()
     env.update(extra)
     return env
+
+
+# --- A real Celery worker ---------------------------------------------------------------------
+
+
+@dataclass
+class TaskOutcome:
+    task: str
+    id: str
+    outcome: str  # "succeeded" or "failed"
+    result: str  # repr() of what it returned, or the class name of what it raised
 
 
 @dataclass
@@ -191,9 +302,22 @@ class CeleryWorker:
     log_path: Path
     queue: str
     name: str
+    outcomes_path: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def outcomes(self, task: str = "") -> list[TaskOutcome]:
+        """Every task this worker has finished (or only those named `task`), in order. Written
+        by the worker's own task_success and task_failure signals (tests/celery_app.py)."""
+        if not self.outcomes_path.exists():
+            return []
+        lines = self.outcomes_path.read_text().splitlines()
+        done = [TaskOutcome(**json.loads(line)) for line in lines if line.endswith("}")]
+        return [o for o in done if not task or o.task == task]
+
+    def succeeded(self, task_id: str) -> bool:
+        return any(o.id == task_id and o.outcome == "succeeded" for o in self.outcomes())
 
     def stop(self) -> None:
         stop_process(self.process, timeout=20)
@@ -212,8 +336,10 @@ def start_celery_worker(
 
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     log_path = log_dir / f"worker-{name.split('@')[0]}.log"
+    outcomes_path = log_dir / f"worker-{name.split('@')[0]}.outcomes"
+    # tests.celery_app is the portal's app plus a record of each task's outcome.
     command = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "-n", name,
         "-Q", f"{queue}-urgent,{queue}",
         "--without-gossip", "--without-mingle",
@@ -226,12 +352,13 @@ def start_celery_worker(
                 ROUTING_KEY_FILE=str(routing_key_file or ""),
                 CELERY_QUEUE=queue,
                 REDIS_URL=broker_url or settings.REDIS_URL,
+                TASK_OUTCOMES_FILE=str(outcomes_path),
                 **(environment or {}),
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    worker = CeleryWorker(process, log_path, queue, name)
+    worker = CeleryWorker(process, log_path, queue, name, outcomes_path)
     hostname = name.replace("%h", socket.gethostname())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -370,11 +497,47 @@ class BrowserSession:
         ]
 
 
+class _NeutralSite(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Weather</title><p>Sunny."
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def neutral_site() -> Iterator[str]:
+    """A local stand-in for the neutral site the quick exit leads to (QUICK_EXIT_URL).
+
+    The quick exit reaches it through a redirect from this site's exit address, and Playwright's
+    routes (BrowserSession.stub_external_site) do not catch the hop of a redirect in Chromium: the
+    browser would go to the real site. Browser tests point QUICK_EXIT_URL here instead; a page
+    must still be allowed to go there with stub_external_site.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NeutralSite)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/weather"
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
 def browser(
-    chromium: Any, live_server: Any, transactional_db: None, request: pytest.FixtureRequest
+    chromium: Any,
+    live_server: Any,
+    transactional_db: None,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    neutral_site: str,
 ) -> Iterator[Callable[..., BrowserSession]]:
     """Open browser sessions against the live server; fail if any page contacts another host."""
+    settings.QUICK_EXIT_URL = neutral_site
     sessions: list[BrowserSession] = []
 
     def open_session(*, javascript: bool = True, **options: Any) -> BrowserSession:

@@ -15,6 +15,9 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
     "REDIS_URL": "redis://redis:6379/0",
     "ADMIN_URL": "staff-admin-7f3c/",
+    # Mounted here so that its headers are checked (tests/test_security_headers.py); production
+    # leaves it off unless asked (tests/test_deploy_settings.py).
+    "ADMIN_ENABLED": "1",
     "EMAIL_HOST": "smtp.example.org",
     "RECEIPT_LOOKUP_KEY": secrets.token_urlsafe(50),
     "MFA_SECRETS_KEY": secrets.token_urlsafe(50),

@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 
-from tests.caseworker.conftest import make_persona
+from tests.caseworker.conftest import enter_totp_code, make_persona
 from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
@@ -23,7 +23,9 @@ SURVIVOR_PAGES = [
     "/{lang}/help/",
     "/{lang}/rights/",
     "/{lang}/rights/what-is-gender-persecution/",
-    "/{lang}/rights/being-a-witness/",  # an English fallback inside the page's language
+    "/{lang}/rights/being-a-witness/",  # an English fallback in Arabic (an_english_fallback)
+    "/{lang}/rights/gender-crimes-cases-now/",  # the notice of a page about cases under way
+    "/{lang}/rights/your-information-your-choice/",  # the list of who can read an account
     "/{lang}/rights/glossary/",
     "/{lang}/rights/search/?q=ICC",
     "/{lang}/intake/",
@@ -31,6 +33,18 @@ SURVIVOR_PAGES = [
     "/{lang}/intake/return/",
     "/{lang}/no-such-page/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def an_english_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every explainer is translated now (issue 13), but a new English one is published before
+    its translations: drop one Arabic translation so that an English page inside a right-to-left
+    one is still checked."""
+    from rights.content import get_library
+
+    library = get_library()
+    kept = {slug: e for slug, e in library.explainers["ar"].items() if slug != "being-a-witness"}
+    monkeypatch.setitem(library.explainers, "ar", kept)
 
 
 def violations(page) -> list[str]:
@@ -100,9 +114,10 @@ def sign_in_in_browser(page, session, persona, lang: str) -> None:
     page.goto(session.url("/accounts/login/"))
     page.fill("input[name=login]", persona.user.email)
     page.fill("input[name=password]", persona.password)
-    page.click("form button[type=submit]")
-    page.fill("input[name=code]", persona.totp_code())
-    page.click("form button[type=submit]")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    enter_totp_code(page, persona)
+    assert "/accounts/" not in page.url, page.url
     assert page.locator("html").get_attribute("lang") == lang
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
 

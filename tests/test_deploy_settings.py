@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.production import PRODUCTION_ENV, SETTINGS_AS_JSON, run_django
 
 
@@ -62,3 +64,51 @@ def test_a_malformed_boolean_is_an_error_not_a_guess() -> None:
     result = run_django(["manage.py", "check"], {**PRODUCTION_ENV, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "RECEIPT_LOOKUP_KEY", "MFA_SECRETS_KEY", "DATABASE_URL", "ADMIN_URL"]
+)
+def test_it_refuses_to_start_with_an_example_value(name: str) -> None:
+    example = {
+        "DATABASE_URL": "postgres://portal:change-me@postgres:5432/portal",
+        "ADMIN_URL": "change-me-admin/",
+    }.get(name, "change-me-to-50-random-characters")
+    result = run_django(["manage.py", "check"], {**PRODUCTION_ENV, name: example})
+    assert result.returncode != 0
+    assert f"{name} still holds the example value" in result.stderr
+    assert "change-me-to-50" not in result.stderr.replace(f"{name} still holds", "")
+
+
+def test_it_refuses_an_example_value_read_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "email_password"
+    secret_file.write_text("change-me\n")
+    env = {**PRODUCTION_ENV, "EMAIL_HOST_PASSWORD_FILE": str(secret_file)}
+    result = run_django(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "EMAIL_HOST_PASSWORD still holds the example value" in result.stderr
+
+
+ADMIN_STATUS = """
+import django
+django.setup()
+from django.test import Client
+print(Client().get("/staff-admin-7f3c/login/", secure=True).status_code)
+"""
+
+
+def test_the_admin_is_not_mounted_in_production_unless_turned_on() -> None:
+    # Static files from the source folders: the 404 page links them, and nothing was collected.
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "STATIC_FROM_FINDERS": "1",
+    }
+    env.pop("ADMIN_ENABLED")
+    result = run_django(["-c", ADMIN_STATUS], {**env, "ALLOWED_HOSTS": "testserver"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "404"
+    result = run_django(
+        ["-c", ADMIN_STATUS], {**env, "ALLOWED_HOSTS": "testserver", "ADMIN_ENABLED": "1"}
+    )
+    assert result.stdout.strip() == "302"  # to the sign-in through allauth

@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from intake import audit
+from portal.models import WorkerHeartbeat
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -82,6 +83,8 @@ def test_the_runtime_role_cannot_change_delete_or_truncate_the_audit_log(runtime
     assert refused(conn, "ALTER TABLE intake_auditentry DISABLE TRIGGER ALL")
     assert refused(conn, "DROP TABLE intake_auditentry")
     assert refused(conn, "CREATE TABLE intruder (id int)")
+    # The way round the TRUNCATE guard that the test suite's flush takes (tests/conftest.py).
+    assert refused(conn, "SET session_replication_role = replica")
     assert refused(conn, "CREATE TRIGGER t BEFORE INSERT ON intake_auditentry "
                          "FOR EACH ROW EXECUTE FUNCTION intake_audit_append_only()")  # fmt: skip
     conn.close()
@@ -110,3 +113,23 @@ def test_it_runs_again_without_harm_and_refuses_the_owner(runtime_role) -> None:
         call_command(
             "setup_runtime_role", role=settings.DATABASES["default"]["USER"], stdout=io.StringIO()
         )
+
+
+@pytest.mark.worker
+def test_the_processes_tests_start_connect_as_the_runtime_role(celery_worker) -> None:
+    """The session's worker (and every web server and worker tests start: child_environment)
+    connects as a runtime role made by setup_runtime_role, so every test that goes through them
+    shows that those privileges are enough for what the portal does."""
+    from portal.tasks import record_heartbeat
+    from tests.conftest import runtime_role, wait_for
+
+    WorkerHeartbeat.objects.all().delete()
+    record_heartbeat.delay()
+    assert wait_for(WorkerHeartbeat.objects.exists), celery_worker.log()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        others = {name for (name,) in cursor.fetchall()}
+    assert others == {runtime_role().name}

@@ -1,9 +1,9 @@
 """On PostgreSQL, the database itself refuses to change or delete audit entries.
 
 An attacker with full database rights can still drop the trigger; `manage.py verify_audit` then
-finds the edit through the hash chain. TRUNCATE is left alone (the test suite empties tables with
-it); removing the newest entries or all of them is caught by comparing the last hash that
-verify_audit prints with one recorded earlier (docs/security.md).
+finds the edit through the hash chain. TRUNCATE is refused from 0012_audit_no_truncate on;
+removing the newest entries or all of them is caught by the signed checkpoints of the head
+(`verify_audit --checkpoints`, docs/security.md).
 """
 
 from django.db import migrations

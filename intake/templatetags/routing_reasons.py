@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from django import template
 from django.utils.translation import gettext as _
 
-from intake.models import StaffProfile
+from intake.models import RoutingJob, StaffProfile
 
 register = template.Library()
 
@@ -51,12 +51,21 @@ def _part(part: str) -> str:
 @register.filter
 def routing_reason(reason: str) -> str:
     whole = {
-        "no eligible caseworker": _(
+        RoutingJob.NO_ELIGIBLE_CASEWORKER: _(
             "No caseworker fits yet (language, gender asked for, "
             "specialisms), or all who fit are full."
         ),
-        "escalated by the caseworker": _("Given back by the caseworker."),
-        "granted by a coordinator": _("Given to a caseworker by a coordinator."),
+        RoutingJob.ESCALATED: _("Given back by the caseworker."),
+        RoutingJob.GRANTED: _("Given to a caseworker by a coordinator."),
+        RoutingJob.DEADLINE_MISSED: _(
+            "Its caseworker did not acknowledge it in time, and routing can no longer open it."
+        ),
+        RoutingJob.CASEWORKER_SUSPENDED: _("Its caseworker was suspended."),
+        RoutingJob.VETTING_EXPIRED: _("Its caseworker's vetting expired."),
+        RoutingJob.PASSWORD_RESET: _(
+            "Its caseworker's password was reset: grant it to them again from their page once "
+            "they have chosen a new one."
+        ),
     }
     if reason in whole:
         return whole[reason]

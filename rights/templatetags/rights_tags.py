@@ -18,3 +18,22 @@ def language_attributes(item: Explainer | GlossaryTerm, page_language: str) -> S
     if item.language == page_language:
         return SafeString("")
     return format_html(' lang="{}" dir="ltr"', item.language)
+
+
+# The explainer that says who can read an account (intake/readers.py renders its list).
+WHO_CAN_READ = "your-information-your-choice"
+
+
+@register.inclusion_tag("rights/about_portal.html", takes_context=True)
+def about_this_portal(context: template.Context) -> dict[str, object]:
+    """What a survivor needs to know before deciding anything, on every rights page and the
+    intake start: who runs this, what it cannot promise, how long an account is kept (from
+    RETENTION_DAYS_AFTER_CLOSE, the setting the purge uses)."""
+    from intake.readers import retention_sentences
+
+    explainer = context.get("explainer")
+    on_that_page = explainer is not None and getattr(explainer, "slug", "") == WHO_CAN_READ
+    return {
+        "retention": retention_sentences(),
+        "who_can_read": None if on_that_page else WHO_CAN_READ,
+    }

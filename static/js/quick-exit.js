@@ -1,9 +1,25 @@
 // Quick exit: the link works without JavaScript; this adds what only a script can do.
 // - Blank the page at once, before the next site has loaded.
-// - Replace this history entry, so Back does not return here.
+// - Replace this history entry with the exit address (intake.views.quick_exit, which ends a
+//   returning survivor's session and sends the browser on to the neutral site), so Back does
+//   not return here.
 // - Leave when Shift is pressed three times in a row (GOV.UK's "Exit this page" convention).
+// - A page of a returning survivor's account that the browser brings back from its back-forward
+//   cache (a snapshot, not asked of the server) is hidden and asked for again: after the quick
+//   exit the server has ended the session and answers with the receipt form instead.
 (function () {
   "use strict";
+
+  var accountPage = document.querySelector('meta[name="survivor-session-page"]');
+  if (accountPage) {
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        document.documentElement.style.visibility = "hidden";
+        window.location.replace(accountPage.getAttribute("content"));
+      }
+    });
+  }
+
   var link = document.querySelector("[data-quick-exit]");
   if (!link) {
     return;

@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.test import Client
+from django.utils import timezone
 
 from intake import actions
 from intake.models import StaffProfile
@@ -53,8 +55,11 @@ def make_persona(
     password = secrets.token_urlsafe(16)
     user, _ = actions.invite_staff(email=email, role=role, invited_by=None, **profile)
     actions.accept_invitation(user, password)
+    vetted = vetting == StaffProfile.Vetting.VETTED
     StaffProfile.objects.filter(user=user).update(
         vetting=vetting,
+        # As actions.vet_staff does: vetting has a date it runs out on, checked at every opening.
+        vetted_until=timezone.now().date() + timedelta(days=365) if vetted else None,
         conduct_accepted_on="2026-11-01" if conduct else None,
     )
     secret = None
@@ -106,6 +111,20 @@ def caseworker_without_mfa(db) -> Persona:
 @pytest.fixture
 def coordinator(db) -> Persona:
     return make_persona("coordinator@example.org", role=StaffProfile.Role.COORDINATOR)
+
+
+def enter_totp_code(page: Any, persona: Persona) -> None:
+    """Answer the second-factor page in a browser, waiting for the answer: a page.goto() while
+    the code's POST is still under way cancels it, and the test then goes on signed out. On a
+    slow machine the 30-second code can expire between reading and sending it: one more try."""
+    for _ in range(2):
+        page.fill("input[name=code]", persona.totp_code())
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        if "/accounts/2fa/authenticate/" not in page.url:
+            return
+        persona.forget_used_code()
+    raise AssertionError(f"the second factor was refused: {page.url}")
 
 
 def reauthenticate(client: Client, response: Any, persona: Persona) -> Any:

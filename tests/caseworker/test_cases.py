@@ -173,6 +173,22 @@ def test_a_download_is_the_original_file(submitted, caseworker) -> None:
     assert hashlib.sha256(PDF).hexdigest()[:16] in page
 
 
+def test_a_download_keeps_an_arabic_or_persian_file_name(service_keys, caseworker) -> None:
+    from urllib.parse import quote
+
+    name = "شهادة مدرسه ۱۴۰۲.pdf"
+    send(Client(), account_data(), files=[upload(name, PDF)])
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    response = sign_in(Client(), caseworker).get(
+        f"/caseworker/cases/{case.public_id}/files/{case.attachments.get().public_id}/"
+    )
+    assert response.getvalue() == PDF
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=utf-8''{quote(name)}" in disposition
+
+
 def test_every_access_is_audited(submitted, caseworker) -> None:
     case, _, _ = submitted
     client = sign_in(Client(), caseworker)

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from intake.models import Case
-from tests.caseworker.conftest import make_persona
+from tests.caseworker.conftest import enter_totp_code, make_persona
 from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
@@ -25,8 +25,7 @@ def test_a_caseworker_replies_and_the_survivor_reads_it(browser, service_keys) -
     staff.fill("input[name=password]", caseworker.password)
     staff.click("form button[type=submit]")
     staff.wait_for_url("**/accounts/2fa/authenticate/")
-    staff.fill("input[name=code]", caseworker.totp_code())
-    staff.click("form button[type=submit]")
+    enter_totp_code(staff, caseworker)
     staff.goto(staff_session.url("/caseworker/"))
     staff.click(f"a[href='/caseworker/cases/{case.public_id}/']")
     assert staff.get_by_text("Please help me find a lawyer.").is_visible()

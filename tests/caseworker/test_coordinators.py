@@ -134,3 +134,40 @@ def test_private_notes_are_sealed_and_stay_with_the_case(service_keys, caseworke
     assert (
         "Call back on Monday" in client.get(f"/caseworker/cases/{case.public_id}/").content.decode()
     )
+
+
+def queued_messages(queue: str) -> int:
+    """Messages waiting in this queue (and its urgent twin) on the real Redis broker."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return sum(client.llen(key) for key in client.keys(f"{queue}*"))
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_escalation_rolled_back_tells_nobody(
+    service_keys, caseworker, coordinator, celery_queue
+) -> None:
+    from django.db import transaction
+
+    from intake import actions
+
+    send(Client(), account_data())
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    before = queued_messages(celery_queue)
+
+    def escalate_then_fail() -> None:
+        with transaction.atomic():
+            actions.escalate(case, caseworker.profile)
+            raise RuntimeError("something after the escalation failed")
+
+    with pytest.raises(RuntimeError):
+        escalate_then_fail()
+    assert RoutingJob.objects.get(case=case).state != "waiting"
+    assert queued_messages(celery_queue) == before
+    # Committed, it tells the coordinators (one notification task, holding user ids only).
+    actions.escalate(case, caseworker.profile)
+    assert queued_messages(celery_queue) == before + 1

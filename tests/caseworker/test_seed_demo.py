@@ -20,9 +20,16 @@ def test_it_refuses_to_run_in_production(settings) -> None:
         call_command("seed_demo")
 
 
-def test_the_written_accounts_sign_in(tmp_path, client: Client) -> None:
+def test_there_is_no_way_around_the_refusal(settings) -> None:
+    settings.DEBUG = False
+    with pytest.raises(TypeError, match="force"):
+        call_command("seed_demo", force=True)
+
+
+def test_the_written_accounts_sign_in(tmp_path, client: Client, settings) -> None:
+    settings.DEBUG = True  # as under make run
     target = tmp_path / "accounts.json"
-    call_command("seed_demo", json=str(target), force=True)
+    call_command("seed_demo", json=str(target))
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     accounts = json.loads(target.read_text())
     assert {a["role"] for a in accounts} == {"caseworker", "coordinator"}
@@ -38,5 +45,5 @@ def test_the_written_accounts_sign_in(tmp_path, client: Client) -> None:
     sign_in(client, persona)
     assert client.get("/caseworker/").status_code == 200
     # Running it again creates nothing new.
-    call_command("seed_demo", force=True)
+    call_command("seed_demo")
     assert StaffProfile.objects.count() == len(accounts)

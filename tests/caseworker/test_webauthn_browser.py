@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from allauth.mfa.models import Authenticator
 
-from tests.caseworker.conftest import Persona, make_persona
+from tests.caseworker.conftest import Persona, enter_totp_code, make_persona
 from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -53,8 +53,7 @@ def test_a_security_key_replaces_the_code_and_recovery_codes_show_once(browser) 
 
     # Signed in the usual way first: password, then the authenticator app's code.
     sign_in_with_password(page, session, persona)
-    page.fill("input[name=code]", persona.totp_code())
-    page.click("form button[type=submit]")
+    enter_totp_code(page, persona)
     page.goto(session.url("/accounts/2fa/"))
     found["MFA overview"] = violations(page)
 

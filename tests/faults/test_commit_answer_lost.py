@@ -28,6 +28,7 @@ import pytest
 from django.db import connection
 
 from intake.models import Addition, Case, Message, RoutingJob, SubmissionToken
+from tests.conftest import runtime_role
 from tests.faults.conftest import (
     Page,
     Submission,
@@ -89,9 +90,13 @@ class PostgresProxy:
         return int(self.listener.getsockname()[1])
 
     def database_url(self) -> str:
-        db = connection.settings_dict
+        """The test database through the proxy, as the runtime role the web process uses."""
+        db, role = connection.settings_dict, runtime_role()
         # No TLS between proxy and server, so that the proxy can see the COMMIT.
-        return f"postgres://{db['USER']}@127.0.0.1:{self.port}/{db['NAME']}?sslmode=disable"
+        return (
+            f"postgres://{role.name}:{role.password}@127.0.0.1:{self.port}/{db['NAME']}"
+            "?sslmode=disable"
+        )
 
     def break_next_commit(self, losing: str, *, then_refuse: bool = False) -> None:
         with self.lock:

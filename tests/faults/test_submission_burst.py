@@ -80,7 +80,7 @@ def test_a_burst_beyond_the_rate_limit_loses_and_duplicates_nothing(
     assert RoutingJob.objects.count() == SubmissionToken.objects.count() == LIMIT
     for submission in received:
         receipt = crypto.normalise_receipt(submission.receipt or "") or ""
-        case = Case.objects.get(receipt_lookup=crypto.receipt_lookup(receipt, lookup_key))
+        case = Case.objects.get(receipt_lookup=crypto.receipt_secrets(receipt, lookup_key).lookup)
         assert narrative_of(case, service_keys.coordinators) == submission.narrative
         page = open_with_receipt(Visitor(server.url), receipt)
         assert page.status == 200, page.text[:2000]
@@ -94,12 +94,12 @@ def test_a_burst_beyond_the_rate_limit_loses_and_duplicates_nothing(
 def test_receipt_keys_derived_at_the_same_moment_all_succeed() -> None:
     """Survivors sending at once to one gunicorn worker derive their keys in parallel threads
     (Argon2id, intake/crypto.py). Each derivation must succeed and give the same key as alone."""
-    inputs = [(crypto.new_receipt(), crypto.new_receipt_salt()) for _ in range(4)]
+    inputs = [(crypto.new_receipt(), b"server secret") for _ in range(4)]
     results: list[object] = [None] * len(inputs)
 
     def derive(number: int) -> None:
         try:
-            results[number] = crypto.survivor_key_pair(*inputs[number])
+            results[number] = crypto.receipt_secrets(*inputs[number]).survivor
         except BaseException as error:
             results[number] = error
 
@@ -110,4 +110,4 @@ def test_receipt_keys_derived_at_the_same_moment_all_succeed() -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "key derivations never finished"
-    assert results == [crypto.survivor_key_pair(*pair) for pair in inputs]
+    assert results == [crypto.receipt_secrets(*pair).survivor for pair in inputs]

@@ -21,10 +21,10 @@ os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
 from intake import crypto
 
 def survivor():
-    crypto.survivor_key_pair("12345678901234567890", crypto.new_receipt_salt())
+    crypto.receipt_secrets("12345678901234567890", b"server secret")
 
 def staff():
-    salt = crypto.new_receipt_salt()
+    salt = crypto.new_salt()
     sealed = crypto.seal_private_key(b"k" * 96, "a staff password", salt)
     assert crypto.open_private_key(sealed, "a staff password", salt) == b"k" * 96
 

@@ -39,12 +39,43 @@ def test_a_stored_wrap_still_opens() -> None:
 def test_a_receipt_always_gives_the_same_survivor_key_and_lookup() -> None:
     import hashlib
 
-    survivor = crypto.survivor_key_pair(
-        VECTORS["receipt"], bytes.fromhex(VECTORS["receipt_salt_hex"])
+    server_secret = bytes.fromhex(VECTORS["lookup_secret_hex"])
+    assert crypto.receipt_salt(server_secret).hex() == VECTORS["receipt_salt_hex"]
+    secrets = crypto.receipt_secrets(VECTORS["receipt"], server_secret)
+    assert (
+        hashlib.sha256(secrets.survivor.public).hexdigest()
+        == (VECTORS["survivor_public_key_sha256"])
     )
-    assert hashlib.sha256(survivor.public).hexdigest() == VECTORS["survivor_public_key_sha256"]
-    lookup = crypto.receipt_lookup(VECTORS["receipt"], bytes.fromhex(VECTORS["lookup_secret_hex"]))
-    assert lookup == VECTORS["receipt_lookup"]
+    assert secrets.lookup == VECTORS["receipt_lookup"]
+
+
+def test_the_lookup_is_not_a_fast_hash_of_the_receipt() -> None:
+    """Whoever holds the database and RECEIPT_LOOKUP_KEY must pay an Argon2id per guess: the
+    stored lookup is no HMAC or hash of the receipt that could be computed without it."""
+    import hashlib
+    import hmac
+
+    receipt, server_secret = VECTORS["receipt"], bytes.fromhex(VECTORS["lookup_secret_hex"])
+    fast = {
+        hmac.new(server_secret, message, digest).hexdigest()
+        for message in (receipt.encode(), b"survivor-portal/v1/receipt|" + receipt.encode())
+        for digest in ("sha256", "sha512", "blake2b")
+    } | {hashlib.sha256(server_secret + receipt.encode()).hexdigest()}
+    assert VECTORS["receipt_lookup"] not in fast
+    # Counted, not timed: the derivation goes through Argon2id exactly once.
+    calls = []
+    original = crypto._argon2id
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["length"])
+        return original(*args, **kwargs)
+
+    crypto._argon2id = counting
+    try:
+        assert crypto.receipt_secrets(receipt, server_secret).lookup == VECTORS["receipt_lookup"]
+    finally:
+        crypto._argon2id = original
+    assert calls == [32]
 
 
 def test_argon2_parameters_are_at_least_rfc_9106_recommendation() -> None:
@@ -241,9 +272,15 @@ def test_malformed_receipts_are_rejected(typed: str) -> None:
     assert crypto.normalise_receipt(typed) is None
 
 
-def test_the_survivor_key_depends_on_the_receipt_and_the_salt() -> None:
-    salt = crypto.new_receipt_salt()
-    one = crypto.survivor_key_pair("11112222333344445555", salt)
-    assert crypto.survivor_key_pair("11112222333344445555", salt) == one
-    assert crypto.survivor_key_pair("11112222333344445556", salt) != one
-    assert crypto.survivor_key_pair("11112222333344445555", crypto.new_receipt_salt()) != one
+def test_the_receipt_secrets_depend_on_the_receipt_and_the_server_secret() -> None:
+    one = crypto.receipt_secrets("11112222333344445555", b"server secret")
+    same = crypto.receipt_secrets("11112222333344445555", b"server secret")
+    assert (same.lookup, same.survivor) == (one.lookup, one.survivor)
+    for other in (
+        crypto.receipt_secrets("11112222333344445556", b"server secret"),
+        crypto.receipt_secrets("11112222333344445555", b"another server secret"),
+    ):
+        assert other.lookup != one.lookup
+        assert other.survivor != one.survivor
+    # Neither half gives the other away: the lookup is not part of the key, nor the reverse.
+    assert one.lookup not in one.survivor.private.hex() + one.survivor.public.hex()

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from intake import actions
 from intake.models import AuditEntry, Case, KeyWrap
 from intake.tasks import purge_expired_cases
 from tests.intake.conftest import PNG, account_data, send, upload
@@ -34,3 +35,34 @@ def test_open_cases_are_kept_however_old(client: Client, service_keys, settings)
     Case.objects.update(updated_hour=timezone.now() - timedelta(days=10 * 365))
     assert purge_expired_cases() == 0
     assert Case.objects.count() == 1
+
+
+def test_a_withdrawal_and_its_audit_line_are_one_transaction(
+    client: Client, service_keys, monkeypatch
+) -> None:
+    from django.db import DatabaseError
+
+    send(client, account_data())
+    case = Case.objects.get()
+
+    def broken_delete(*args, **kwargs):
+        raise DatabaseError("the disk failed")
+
+    # The deletion fails: no line may claim a withdrawal that did not happen.
+    monkeypatch.setattr(Case, "delete", broken_delete)
+    with pytest.raises(DatabaseError):
+        actions.withdraw_case(case)
+    assert Case.objects.filter(pk=case.pk).exists()
+    assert not AuditEntry.objects.filter(action="case.withdrawn").exists()
+    monkeypatch.undo()
+
+    # The line cannot be written: nothing is deleted either.
+    monkeypatch.setattr("intake.audit.append", broken_delete)
+    with pytest.raises(DatabaseError):
+        actions.withdraw_case(case)
+    assert Case.objects.filter(pk=case.pk).exists()
+    monkeypatch.undo()
+
+    actions.withdraw_case(case)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert AuditEntry.objects.filter(action="case.withdrawn", case_ref=str(case.public_id)).exists()

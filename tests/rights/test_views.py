@@ -34,7 +34,7 @@ def test_an_explainer_shows_its_sources_date_reading_time_and_next_steps(client:
     assert "<h1>Asylum for LGBTQI+ people</h1>" in page or "Asylum" in page
     assert "Where this comes from" in page
     assert "https://www.refworld.org/" in page
-    assert '<time datetime="2026-11-28">' in page
+    assert '<time datetime="2026-12-06">' in page
     assert "minute read" in page
     assert 'aria-labelledby="related-title"' in page
     assert 'href="/en/help/"' in page
@@ -47,7 +47,14 @@ def test_glossary_links_point_at_the_glossary_in_the_readers_language(client: Cl
     assert 'href="/fr/rights/glossary/#gender-persecution"' in page
 
 
-def test_a_missing_translation_falls_back_to_english_with_a_notice(client: Client) -> None:
+def test_a_missing_translation_falls_back_to_english_with_a_notice(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every explainer is translated now (issue 13): take one away for the length of this test,
+    # as when a new English explainer is published before its translations.
+    library = get_library()
+    persian = {slug: e for slug, e in library.explainers["fa"].items() if slug != "being-a-witness"}
+    monkeypatch.setitem(library.explainers, "fa", persian)
     page = html(client, "/fa/rights/being-a-witness/")
     assert '<article class="explainer" lang="en" dir="ltr">' in page
     assert 'dir="rtl"' in page.split("<body", 1)[0]

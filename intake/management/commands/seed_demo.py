@@ -1,7 +1,8 @@
 """Demo staff for development: vetted caseworkers and coordinators with keys and TOTP devices.
 
 Passwords and TOTP secrets are made fresh on each machine and written to --json FILE (mode 0600),
-never committed. Refuses to run with DEBUG off unless --force.
+never committed. Refuses to run with DEBUG off: vetted accounts nobody vetted, with passwords
+printed to a terminal, must never exist in a real deployment.
 """
 
 import json
@@ -39,11 +40,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", help="write the accounts (with secrets) to this file")
-        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.DEBUG and not options["force"]:
-            raise CommandError("Demo accounts are for development: run with DEBUG=1 or --force.")
+        if not settings.DEBUG:
+            raise CommandError("Demo accounts are for development only: run with DEBUG=1.")
         accounts = []
         users = get_user_model().objects
         for email, role, languages, specialisms, gender, regions in DEMO_STAFF:

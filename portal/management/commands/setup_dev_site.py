@@ -1,7 +1,12 @@
 """Prepare a development site for `make run` and say what to open.
 
-Demo accounts get fresh random passwords on every machine (nothing secret is committed); they are
-written to var/demo-accounts.json, readable by the current user only, and printed.
+On a fresh database (no demo staff yet) it creates the demo staff (intake's seed_demo), gives the
+demo coordinators the coordinators' key with share_coordinators_key (as an operator does for the
+first coordinator), and sends example survivor accounts through the real submission path
+(seed_demo_survivors). Passwords, TOTP secrets and receipt codes are made fresh on every machine
+(nothing secret is committed), written to var/demo-accounts.json and var/demo-survivors.json,
+readable by the current user only, and printed, marked as demo data. Later runs on the same
+database create nothing and print the same accounts. DEBUG only.
 """
 
 import json
@@ -12,57 +17,124 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_ACCOUNTS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.json"
+from intake.management.commands.seed_demo import DEMO_STAFF
+from intake.management.commands.seed_demo_survivors import quiet
+from intake.models import Case, StaffProfile
+
+DEMO_EMAILS = [email for email, *_ in DEMO_STAFF]
+
+
+def shown(path: Path) -> Path:
+    """A path as the newcomer types it: relative to the project when inside it."""
+    return path.relative_to(settings.BASE_DIR) if path.is_relative_to(settings.BASE_DIR) else path
 
 
 class Command(BaseCommand):
-    help = "Create demo staff accounts for development and print where to start (DEBUG only)."
+    help = "Create demo staff and survivor accounts for development and print them (DEBUG only)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
-
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
-        if not settings.DEBUG and not force:
-            raise CommandError("Demo accounts are for development: run with DEBUG=1 or --force.")
-        self.ensure_service_keys()
-        accounts = self.ensure_demo_accounts()
-        base = "http://127.0.0.1:8000"
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("The portal is ready."))
-        self.stdout.write(f"  Survivor pages:  {base}/en/  (Arabic, right to left: {base}/ar/)")
-        self.stdout.write(f"  Staff login:     {base}/accounts/login/")
-        self.stdout.write(f"  Health check:    {base}/healthz")
-        self.stdout.write(
-            f"  Demo accounts (also in {DEMO_ACCOUNTS_FILE.relative_to(settings.BASE_DIR)}):"
+        parser.add_argument(
+            "--var-dir",
+            default=str(Path(settings.BASE_DIR) / "var"),
+            help="where the keys and the demo accounts are written (make run: var)",
         )
-        for account in accounts:
-            self.stdout.write(
-                f"    {account['role']:<12} {account['email']:<28} password {account['password']}"
-                f"  TOTP secret {account['totp_secret']}"
-            )
-        self.stdout.write("  Sign-in needs a TOTP code: add the secret to an authenticator app.")
-        self.stdout.write("")
+        parser.add_argument(
+            "--address", default="127.0.0.1:8000", help="where runserver listens, for the links"
+        )
 
-    def ensure_service_keys(self) -> None:
-        """Routing and coordinators keys for this machine, made once (never committed)."""
+    def handle(self, *args: Any, var_dir: str, address: str, **options: Any) -> None:
+        # No --force: demo staff with printed passwords, and example accounts routed to whoever
+        # is vetted, must never reach a real deployment.
+        if not settings.DEBUG:
+            raise CommandError("Demo accounts are for development: run with DEBUG=1 (make run).")
+        var = Path(var_dir).resolve()
+        staff_file, survivors_file = var / "demo-accounts.json", var / "demo-survivors.json"
+        coordinators_key = self.ensure_service_keys(var / "keys")
+        if not StaffProfile.objects.filter(user__email__in=DEMO_EMAILS).exists():
+            # A fresh database: whatever var/ holds from another database is stale.
+            examples = not Case.objects.exists()
+            for stale in (staff_file, survivors_file):
+                stale.unlink(missing_ok=True)
+            with quiet():
+                call_command("seed_demo", json=str(staff_file), stdout=self.stdout)
+                self.share_coordinators_key(coordinators_key)
+                if examples:
+                    call_command(
+                        "seed_demo_survivors", json=str(survivors_file), stdout=self.stdout
+                    )
+        else:
+            # Demo coordinators made before they were given the key get it now.
+            self.share_coordinators_key(coordinators_key)
+        self.print_site(f"http://{address}", staff_file, survivors_file)
+
+    def ensure_service_keys(self, keys: Path) -> Path:
+        """Routing and coordinators keys for this database, made once (never committed).
+        Returns the coordinators' key file."""
         from intake.models import RecipientKey
 
-        if RecipientKey.objects.filter(active=True).exists():
-            return
-        keys = Path(settings.BASE_DIR) / "var" / "keys"
-        for name in ("routing.key", "coordinators.key"):
-            (keys / name).unlink(missing_ok=True)
-        call_command(
-            "init_keys",
-            routing_key_file=str(keys / "routing.key"),
-            coordinators_key_file=str(keys / "coordinators.key"),
-        )
+        if not RecipientKey.objects.filter(active=True).exists():
+            for name in ("routing.key", "coordinators.key"):
+                (keys / name).unlink(missing_ok=True)
+            call_command(
+                "init_keys",
+                routing_key_file=str(keys / "routing.key"),
+                coordinators_key_file=str(keys / "coordinators.key"),
+            )
+        return keys / "coordinators.key"
 
-    def ensure_demo_accounts(self) -> list[dict[str, str]]:
-        """Demo staff (intake's seed_demo), made once per machine with fresh secrets."""
-        if not DEMO_ACCOUNTS_FILE.exists():
-            call_command("seed_demo", json=str(DEMO_ACCOUNTS_FILE), stdout=self.stdout)
-        if not DEMO_ACCOUNTS_FILE.exists():
-            return []
-        accounts: list[dict[str, str]] = json.loads(DEMO_ACCOUNTS_FILE.read_text())
-        return accounts
+    def share_coordinators_key(self, key_file: Path) -> None:
+        """Each demo coordinator without the coordinators' key receives it, through the
+        operator's command (intake/management/commands/share_coordinators_key.py)."""
+        waiting = StaffProfile.objects.filter(
+            user__email__in=DEMO_EMAILS,
+            role=StaffProfile.Role.COORDINATOR,
+            coordinators_key_share__isnull=True,
+        ).select_related("user")
+        for profile in waiting:
+            if not key_file.exists():
+                self.stderr.write(f"{key_file} is missing: {profile.user.email} has no key.")
+                continue
+            try:
+                call_command(
+                    "share_coordinators_key",
+                    profile.user.email,
+                    coordinators_key_file=str(key_file),
+                    stdout=self.stdout,
+                )
+            except CommandError as error:
+                self.stderr.write(f"{profile.user.email} did not receive the key: {error}")
+
+    def print_site(self, base: str, staff_file: Path, survivors_file: Path) -> None:
+        staff = json.loads(staff_file.read_text()) if staff_file.exists() else []
+        survivors = json.loads(survivors_file.read_text()) if survivors_file.exists() else []
+        write = self.stdout.write
+        write("")
+        write(self.style.SUCCESS("The portal is ready."))
+        write(f"  Survivor pages:  {base}/en/  (Arabic, right to left: {base}/ar/)")
+        write(f"  Staff login:     {base}/accounts/login/")
+        write(f"  Health check:    {base}/healthz")
+        write("")
+        write(self.style.WARNING("  DEMO DATA, made on this machine only:"))
+        write("  (README.md, 'Try it in five minutes', walks through it)")
+        if staff:
+            write(f"  Staff accounts (also in {shown(staff_file)}):")
+            for account in staff:
+                write(
+                    f"    {account['role']:<12} {account['email']:<28} "
+                    f"password {account['password']}  TOTP secret {account['totp_secret']}"
+                )
+            write("  The second step of signing in asks for a code. Without an authenticator app:")
+            write("    make demo-code EMAIL=amina@demo.invalid      (the current code)")
+            write("    make demo-code EMAIL=amina@demo.invalid QR=1 (and a QR code for the app)")
+        else:
+            write(f"  No demo staff passwords in {shown(staff_file)}: start from a fresh database.")
+        if survivors:
+            write(f"  Example survivor accounts (receipt codes; also in {shown(survivors_file)}):")
+            for survivor in survivors:
+                write(
+                    f"    {survivor['language']}  receipt {survivor['receipt']}  "
+                    f"{survivor['where']}: {survivor['shows']}"
+                )
+            write(f"  A receipt opens its account at {base}/en/intake/return/")
+            write(f"    (or in the survivor's language, e.g. {base}{survivors[0]['return_page']})")
+        write("")

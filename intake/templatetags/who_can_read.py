@@ -1,0 +1,12 @@
+"""{% who_can_read %}: the list of everyone who can read an account, from intake/readers.py."""
+
+from django import template
+
+from intake.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
+
+register = template.Library()
+
+
+@register.inclusion_tag("intake/who_can_read.html")
+def who_can_read() -> dict[str, object]:
+    return {"readers": READERS, "notes": [AUDIT_NOTE, NOBODY_ELSE_NOTE]}
