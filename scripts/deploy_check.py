@@ -938,10 +938,12 @@ def healthchecks_fail_when_broken(stack: Stack) -> None:
 
 
 def seed_staff(stack: Stack) -> list[dict[str, str]]:
-    # The demo staff (intake/management/commands/seed_demo.py), made in web, which holds the keys.
+    # The demo staff (intake/management/commands/seed_demo.py), made in web, which holds the keys
+    # that seal their TOTP secrets. seed_demo runs only with DEBUG on: on for this one command,
+    # which changes nothing it writes (the keys are read from the same files either way).
     output = stack.exec(
         "web", "sh", "-c",
-        "python manage.py seed_demo --force --json /tmp/staff.json >/dev/null "
+        "DEBUG=1 python manage.py seed_demo --json /tmp/staff.json >/dev/null "
         "&& cat /tmp/staff.json && rm /tmp/staff.json",
     ).stdout  # fmt: skip
     accounts: list[dict[str, str]] = json.loads(output)
