@@ -110,8 +110,16 @@ def run(
     timeout: float = 900,
     quiet: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
+    # CI runs without standard input: give every command an empty one of its own.
+    stdin = subprocess.DEVNULL if input is None else None
     result = subprocess.run(  # noqa: S603 (our own commands)
-        command, cwd=cwd, input=input, capture_output=True, timeout=timeout, check=False
+        command,
+        cwd=cwd,
+        input=input,
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
     )
     if check and result.returncode != 0:
         tail = (result.stdout + result.stderr).decode(errors="replace")[-4000:]
@@ -400,6 +408,7 @@ class Stack:
         env_compose = " ".join(compose_command())
         result = subprocess.run(  # noqa: S603
             list(args),
+            stdin=subprocess.DEVNULL,
             cwd=self.directory,
             capture_output=True,
             timeout=timeout,

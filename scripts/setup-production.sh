@@ -69,13 +69,13 @@ done
 say "building the image"
 compose build
 say "migrating the database"
-compose run --rm migrate
+compose run --rm -T migrate
 if [ ! -e secrets/routing.key ]; then
   say "creating the routing and coordinators' keys"
   keys=$(mktemp -d)
   trap 'rm -rf "$keys"' EXIT
   chown 10001 "$keys"  # the image's user (Dockerfile) writes them
-  compose run --rm --no-deps -v "$keys:/keys" migrate python manage.py init_keys \
+  compose run --rm --no-deps -T -v "$keys:/keys" migrate python manage.py init_keys \
     --routing-key-file /keys/routing.key --coordinators-key-file /keys/coordinators.key
   # The worker reads the routing key as the same user; nobody else needs it.
   mv "$keys/routing.key" secrets/routing.key
