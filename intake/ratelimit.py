@@ -12,8 +12,9 @@ Two counters per scope ("submit", "receipt"), both in the cache (Redis in produc
   addresses to buckets changes every UTC day (MAP_SECONDS), and every window divides a day, so
   all the counters alive at one moment use the same map: a client's submit and receipt counters
   name the same bucket and narrow nothing down when put side by side.
-  Requests through the onion service are not counted per client: they all arrive from the Tor
-  daemon's one address, and one visitor would lock out every other.
+  Requests through the onion service (portal.onion.is_onion_request, the one test the security
+  headers use too) are not counted per client: they all arrive from the Tor daemon's one
+  address, and one visitor would lock out every other.
 - A ceiling for everyone together, counted only for requests that passed the per-client limit,
   the CSRF check and form validation, so refused requests cannot use it up. Past it, requests
   are slowed down (INTAKE_CEILING_DELAY_SECONDS, a fixed bound) rather than refused, and the
@@ -32,7 +33,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.http.request import split_domain_port
+
+from portal import onion
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +51,6 @@ def client_address(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def _is_onion(request: HttpRequest) -> bool:
-    """Whether the request came through the onion service (its Host is a .onion name).
-
-    The host is the one Django validated against ALLOWED_HOSTS. The same check is being added as
-    portal/onion.py by another change; the two are to become one.
-    """
-    domain, _ = split_domain_port(request.get_host())
-    return domain.rstrip(".").endswith(".onion")
 
 
 def client_subject(address: str) -> str:
@@ -119,7 +111,9 @@ def client_allowed(request: HttpRequest, scope: str, limit: tuple[int, int]) -> 
     the cache cannot be reached the request is allowed and the operator warned: refusing a
     survivor's account because Redis restarted would do more harm than a short unlimited window.
     """
-    if _is_onion(request):
+    # The same test as the security headers use (portal/onion.py): a request is an onion one for
+    # the rate limits exactly when it is one for the HTTPS redirect and HSTS.
+    if onion.is_onion_request(request):
         return True
     count, seconds = limit
     now = time.time()

@@ -11,8 +11,9 @@ on that host:
   they keep HttpOnly and SameSite, and belong to the onion host alone;
 - the clearnet site tells Tor Browser about the onion with an `Onion-Location` header.
 
-Rate limits that must not lock every onion visitor out together (they all arrive from Caddy's
-loopback address) import is_onion_request: see intake/ratelimit.py and docs/security.md.
+is_onion_request is the only test of "came through Tor" in the portal: the rate limits, which
+must not lock every onion visitor out together (they all arrive from Caddy's one address), use it
+too (intake/ratelimit.py, docs/security.md), so rights pages and intake always agree.
 """
 
 from django.conf import settings

@@ -14,6 +14,7 @@ from django.test import Client
 
 from intake import ratelimit
 from intake.models import Case
+from portal import onion
 from tests.intake.conftest import account_data, send
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -141,6 +142,21 @@ def test_over_the_onion_service_visitors_do_not_lock_each_other_out(settings) ->
     clear = Client(REMOTE_ADDR="127.0.0.1")
     statuses = [clear.post("/en/intake/return/", {"receipt": "1"}).status_code for _ in range(4)]
     assert statuses == [400, 400, 400, 429]
+
+
+def test_rights_pages_and_the_intake_limits_share_one_onion_test(settings, monkeypatch) -> None:
+    """One definition of "came through Tor" (portal.onion.is_onion_request) decides both the
+    security headers of every page and the intake's per-client limits: change it, and both
+    follow. A second, private copy in intake/ratelimit.py could drift from it unnoticed."""
+    settings.INTAKE_RECEIPT_LIMIT = (1, 900)
+    settings.SECURE_HSTS_SECONDS = 3600
+    client = Client(REMOTE_ADDR="192.0.2.90")
+    assert "Strict-Transport-Security" in client.get("/en/rights/", secure=True).headers
+    monkeypatch.setattr(onion, "is_onion_request", lambda request: True)
+    assert "Strict-Transport-Security" not in client.get("/en/rights/", secure=True).headers
+    statuses = [client.post("/en/intake/return/", {"receipt": "1"}).status_code for _ in range(3)]
+    assert statuses == [400] * 3  # not counted per client, as on the onion
+    assert rate_keys() == {}
 
 
 # --- What Redis holds ------------------------------------------------------------------------
