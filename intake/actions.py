@@ -337,7 +337,12 @@ def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "
 
     The line and the deletion are one transaction: a withdrawal is never logged without
     happening, nor done without its line. This is crypto-shredding: with every wrap of the case
-    key gone, nothing of the case can be decrypted again, even from a backup taken before.
+    key gone, nothing of the case can be decrypted again from the portal's database and media.
+    A backup taken before still holds the ciphertext, the files and their wraps (the survivor's,
+    which opens with the receipt, and any caseworker's, coordinators' or routing wrap), and a
+    restore of it brings the case back (tests/intake/test_retention.py). So the case is gone
+    everywhere only once the last such backup is deleted: docs/operations.md, "Backups", keeps
+    them 30 days at most, and docs/security.md says what lingers until then.
     """
     from intake import audit
     from intake.uploads import attachment_path

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from intake import actions
-from intake.models import AuditEntry, Case, KeyWrap
+from intake.models import AuditEntry, Case, KeyWrap, RoutingJob
 from intake.tasks import purge_expired_cases
 from tests.intake.conftest import PNG, account_data, send, upload
 
@@ -66,3 +66,39 @@ def test_a_withdrawal_and_its_audit_line_are_one_transaction(
     actions.withdraw_case(case)
     assert not Case.objects.filter(pk=case.pk).exists()
     assert AuditEntry.objects.filter(action="case.withdrawn", case_ref=str(case.public_id)).exists()
+
+
+def test_a_backup_taken_before_a_withdrawal_still_holds_the_case(
+    client: Client, service_keys, media_root, tmp_path
+) -> None:
+    """What intake.actions.withdraw_case's docstring and docs/operations.md ("Backups") say:
+    withdrawal shreds the case in the portal, but a backup taken before keeps the ciphertext and
+    its wraps, and restoring it brings the account back. Hence backups are kept 30 days at most."""
+    import shutil
+
+    from django.core import serializers
+
+    _, receipt = send(client, account_data(), [upload("p.png", PNG)])
+    case = Case.objects.get()
+    # A backup, as scripts/backup.sh takes one: the case's rows and the media folder.
+    rows = [case, *KeyWrap.objects.filter(case=case), *case.attachments.all()]
+    rows += list(RoutingJob.objects.filter(case=case))
+    backup = serializers.serialize("json", rows)
+    shutil.copytree(media_root, tmp_path / "media-backup")
+
+    opened = client.post("/en/intake/return/", {"receipt": receipt})
+    assert opened.status_code == 302
+    withdrawn = client.post("/en/intake/my-account/withdraw/", {"confirm": "on"})
+    assert "Your account was deleted" in withdrawn.content.decode()
+    assert Client().post("/en/intake/return/", {"receipt": receipt}).status_code == 404
+
+    # Restored from that backup, the receipt opens the withdrawn account again: the file's name,
+    # sealed with the case key, is decrypted through the survivor's wrap.
+    for row in serializers.deserialize("json", backup):
+        row.save()
+    shutil.copytree(tmp_path / "media-backup", media_root, dirs_exist_ok=True)
+    survivor = Client()
+    back = survivor.post("/en/intake/return/", {"receipt": receipt})
+    assert back.status_code == 302
+    page = survivor.get(back["Location"]).content.decode()
+    assert "p.png" in page
