@@ -26,10 +26,10 @@ RUN export SECRET_KEY=image-build RECEIPT_LOOKUP_KEY=image-build MFA_SECRETS_KEY
     && python manage.py compilemessages --ignore=.venv -v0 \
     && python manage.py collectstatic --no-input -v0
 
-# Run as an unprivileged user; only the media volume (and /tmp, a tmpfs in docker-compose.yml) is
-# writable.
+# Run as an unprivileged user; only the media and audit checkpoint volumes (and /tmp, a tmpfs in
+# docker-compose.yml) are writable. A new volume takes the owner of the folder it is mounted on.
 RUN useradd --system --uid 10001 --home-dir /app portal \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/audit \
     && chown -R portal /app/var
 USER portal
 

@@ -31,6 +31,7 @@ help:
 	@echo "make bench    benchmarks (see docs/performance.md)"
 	@echo "make deploy-check  the Docker deployment, for real: HTTPS, onion, backup, restore (root)"
 	@echo "make messages extract translatable strings into locale/*/LC_MESSAGES/django.po"
+	@echo "make error-pages  rebuild deploy/errors/ (Caddy's page for a body over the limit)"
 	@echo "make lock     re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/python:
@@ -114,6 +115,13 @@ bench: install
 .PHONY: deploy-check
 deploy-check: $(VENV)/.installed
 	$(BIN)/python scripts/deploy_check.py
+
+# The page Caddy answers a body over the upload limit with, in every language (deploy/Caddyfile):
+# run after changing templates/portal/too_large*.html or a translation of their strings
+# (tests/test_error_pages.py fails until then).
+.PHONY: error-pages
+error-pages: translations
+	$(BUILD_ENV) $(BIN)/python manage.py build_error_pages
 
 .PHONY: messages
 messages: $(VENV)/.installed

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -46,7 +47,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.cookies import SimpleCookie
@@ -678,24 +679,101 @@ def send_account(stack: Stack) -> Survivor:
     return Survivor(narrative, receipt.group(1), files)
 
 
-def body_over_the_limit_is_refused(stack: Stack) -> None:
-    browser = stack.browser()
-    page = browser.get("/en/intake/consent/")
+def send_until_answered(stack: Stack, path: str, content_type: str, body: bytes) -> Response:
+    """POST `body` over HTTP/1.1 as a browser does: stop sending as soon as the server answers
+    (Caddy answers a body over its limit before the client has sent it all), then read the
+    answer."""
+    context = ssl.create_default_context(cafile=str(stack.ca_file))
+    address = ("127.0.0.1", stack.https_port)
+    answer = b""
+    with (
+        socket.create_connection(address, timeout=300) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {CANARY_AGENT}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        tls.sendall(head.encode())
+        view = memoryview(body)
+        closed = False
+        for start in range(0, len(body), 256 * 1024):
+            if select.select([tls], [], [], 0)[0] or tls.pending():
+                # Something came: the answer, or only a TLS session ticket (then go on).
+                tls.settimeout(0.0)
+                with suppress(ssl.SSLWantReadError, BlockingIOError):
+                    chunk = tls.recv(65536)
+                    answer, closed = answer + chunk, not chunk
+                tls.settimeout(300)
+                if answer or closed:
+                    break
+            try:
+                tls.sendall(view[start : start + 256 * 1024])
+            except OSError:
+                break  # cut off: the answer may still be there to read
+        while not closed:
+            try:
+                chunk = tls.recv(65536)
+            except (OSError, ssl.SSLError):
+                break
+            answer, closed = answer + chunk, not chunk
+    head_bytes, _, payload = answer.partition(b"\r\n\r\n")
+    lines = head_bytes.decode(errors="replace").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
+    headers = [line.partition(": ")[::2] for line in lines[1:] if ": " in line]
+    return Response(status, headers, payload)
+
+
+def body_over_the_limit_gets_a_kind_page(stack: Stack) -> None:
+    """Over Caddy's 110 MB cap (deploy/Caddyfile), in Persian: Caddy's own page in her language,
+    with the headers Django gives every page, not a bare error."""
+    boundary = f"deploycheck{uuid.uuid4().hex}"
+    part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
+        f'filename="too-big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
     # Read in full by Django's CSRF check, so only Caddy's limit can stop it.
-    too_big = [("too-big.pdf", make_pdf(115 * 1_000_000))]
-    try:
-        response = browser.post_files("/en/intake/send/", [], too_big, page)
-        status = response.status
-    except (OSError, http.client.HTTPException) as error:
-        status = 0
-        detail(f"(the connection was cut: {error.__class__.__name__})")
+    body = part + make_pdf(115 * 1_000_000) + f"\r\n--{boundary}--\r\n".encode()
+    response = send_until_answered(
+        stack, "/fa/intake/send/", f"multipart/form-data; boundary={boundary}", body
+    )
     time.sleep(1)
     caddy_log = stack.compose("logs", "--no-color", "caddy", quiet=True).stdout.decode()
+    check("request body too large" in caddy_log, "Caddy stopped a 115 MB body at its 110 MB limit")
+    check(response.status == 413, f"and answered 413 (got {response.status})")
     check(
-        status >= 400 or status == 0,
-        f"a 115 MB body is refused (status {status}), not passed on",
+        '<html lang="fa" dir="rtl">' in response.text
+        and "۲۰" in response.text
+        and "Each file can be up to 20 MB." in response.text
+        and response.text.count("<section lang=") == 6,
+        "with its page for a body over the limit: Persian first (the path's language), then the "
+        "six others, saying the limits (deploy/errors/413.fa.html)",
     )
-    check("request body too large" in caddy_log, "Caddy stopped it at its 110 MB limit")
+    portal_page = stack.browser().get("/fa/intake/consent/")
+    baseline = ("Content-Security-Policy", "Referrer-Policy", "X-Frame-Options",
+                "X-Content-Type-Options", "Cross-Origin-Opener-Policy", "Permissions-Policy",
+                "Strict-Transport-Security")  # fmt: skip
+    same = [
+        name
+        for name in baseline
+        if response.header(name) and response.header(name) == portal_page.header(name)
+    ]
+    check(len(same) == 7, f"and the security headers the portal's pages carry: {same}")
+    check(
+        response.header("Server") is None and not response.cookies(),
+        "no Server header, no cookie",
+    )
+    assets = re.findall(r'(?:href|src)="([^"]+)"', response.text)
+    check(
+        assets and all(a.startswith("/") and not a.startswith("//") for a in assets),
+        f"it loads only this site's own files: {sorted(set(assets))}",
+    )
+    browser = stack.browser()
+    check(
+        all(browser.get(a).status == 200 for a in assets if a.startswith("/static/")),
+        "which the portal serves (its style sheet, icon and quick-exit script)",
+    )
 
 
 def caseworker_session(stack: Stack, account: dict[str, str]) -> Browser:
@@ -823,6 +901,46 @@ def onion_service(stack: Stack) -> str:
     return hostname
 
 
+def clear_web_cannot_claim_the_onion(stack: Stack, onion: str) -> None:
+    """A client on the clear web that names the onion Host on the public ports does not reach
+    the portal as an onion request (which would skip the HTTPS redirect, HSTS and the
+    per-client rate limits: portal/onion.py, intake/ratelimit.py). Only Caddy's onion listener,
+    which only Tor reaches, passes that Host on (deploy/Caddyfile)."""
+    context = ssl.create_default_context(cafile=str(stack.ca_file))
+    for method, path in (("GET", "/en/intake/consent/"), ("POST", "/en/intake/return/")):
+        connection = http.client.HTTPSConnection(
+            "localhost", stack.https_port, context=context, timeout=30
+        )
+        headers = {"Host": onion, "User-Agent": CANARY_AGENT}
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=b"receipt=1" if method == "POST" else None,
+                           headers=headers)  # fmt: skip
+        answer = connection.getresponse()
+        body = answer.read()
+        names = {name.lower() for name, _ in answer.getheaders()}
+        connection.close()
+        check(
+            "content-security-policy" not in names
+            and "set-cookie" not in names
+            and b"csrfmiddlewaretoken" not in body
+            and answer.status != 429,
+            f"{method} https://localhost:{stack.https_port}{path} with Host: {onion} does not "
+            f"reach the portal (Caddy answers {answer.status}, {len(body)} bytes, none of "
+            "Django's headers)",
+        )
+    plain = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
+    plain.request("GET", "/en/intake/consent/", headers={"Host": onion, "User-Agent": CANARY_AGENT})
+    answer = plain.getresponse()
+    body = answer.read()
+    names = {name.lower() for name, _ in answer.getheaders()}
+    plain.close()
+    check(
+        "content-security-policy" not in names and b"csrfmiddlewaretoken" not in body,
+        f"nor does plain HTTP on the public port 80 with that Host (Caddy answers {answer.status})",
+    )
+
+
 RUNTIME_ROLE = """
 from django.db import DatabaseError, connection
 with connection.cursor() as cursor:
@@ -850,13 +968,136 @@ def least_privilege(stack: Stack) -> None:
     web_env = stack.exec("web", "env").stdout.decode()
     web_secrets = stack.exec("web", "ls", "/run/secrets").stdout.decode().split()
     check(
-        "routing_key" not in web_secrets and "smtp_password" not in web_secrets,
-        f"web holds neither the routing key nor the SMTP password ({web_secrets})",
+        not {"routing_key", "smtp_password", "audit_checkpoint_key"} & set(web_secrets),
+        f"web holds neither the routing key, the SMTP password nor the checkpoint key "
+        f"({web_secrets})",
     )
     secret_key = stack.exec("web", "cat", "/run/secrets/secret_key").stdout.decode().strip()
     check(
         secret_key not in worker_env and secret_key not in web_env,
         "the worker does not have web's SECRET_KEY (and web reads it from a file only)",
+    )
+
+
+# --- Signed audit checkpoints (docs/operations.md, "Audit checkpoints") -------------------------
+
+CHECKPOINTS = "/app/var/audit/checkpoints.jsonl"
+
+
+def checkpoint_lines(stack: Stack) -> list[str]:
+    """The checkpoint file, read as the runbook's off-site copy reads it (through web)."""
+    output = stack.compose("exec", "-T", "web", "cat", CHECKPOINTS, check=False, quiet=True)
+    return output.stdout.decode().splitlines() if output.returncode == 0 else []
+
+
+def checkpoint_as_beat_does(stack: Stack) -> dict[str, Any]:
+    """Send intake.tasks.checkpoint_audit from beat's container, as its hourly schedule does
+    (portal/settings.py), and wait for the worker to append the signed line."""
+    before = len(checkpoint_lines(stack))
+    stack.exec("beat", "celery", "-A", "portal", "call", "intake.tasks.checkpoint_audit")
+    started = time.monotonic()
+    lines = checkpoint_lines(stack)
+    while len(lines) <= before and time.monotonic() - started < 60:
+        time.sleep(1)
+        lines = checkpoint_lines(stack)
+    check(
+        len(lines) == before + 1,
+        f"beat's task made the worker append one signed checkpoint to {CHECKPOINTS} "
+        f"({time.monotonic() - started:.0f} s)",
+    )
+    fields: dict[str, Any] = json.loads(lines[-1])
+    check(
+        sorted(fields) == ["count", "hash", "hour", "id", "key", "sig", "v"]
+        and fields["hour"].endswith(":00:00+00:00"),
+        f"the line holds the head and the hour only: {fields['count']} entries up to entry "
+        f"{fields['id']}, {fields['hour']}",
+    )
+    return fields
+
+
+def ship_checkpoints(stack: Stack, offsite: Path) -> list[str]:
+    """What the off-site computer does every hour (docs/operations.md): fetch the file, and keep
+    it only if what it already holds is a prefix of it (the server may append, never rewrite)."""
+    fetched = stack.compose("exec", "-T", "web", "cat", CHECKPOINTS).stdout
+    kept = offsite / "checkpoints.jsonl"
+    held = kept.read_bytes() if kept.exists() else b""
+    check(fetched.startswith(held), "the off-site copy is a prefix of the server's file")
+    kept.write_bytes(fetched)
+    kept.chmod(0o644)
+    return fetched.decode().splitlines()
+
+
+def verify_with_offsite_copy(stack: Stack, offsite: Path) -> Completed:
+    """`verify_audit --checkpoints` with the off-site copy of the checkpoints and of the public
+    key (docs/operations.md, "Audit checkpoints")."""
+    return stack.compose(
+        "run", "--rm", "--no-deps", "-T", "-v", f"{offsite}:/check:ro", "web",
+        "python", "manage.py", "verify_audit",
+        "--checkpoints", "/check/checkpoints.jsonl", "--public-key", "/check/audit-checkpoint.pub",
+        check=False, quiet=True,
+    )  # fmt: skip
+
+
+def audit_checkpoints_signed_shipped_and_verified(stack: Stack, offsite: Path) -> None:
+    worker_secrets = stack.exec("worker", "ls", "/run/secrets").stdout.decode().split()
+    check(
+        "audit_checkpoint_key" in worker_secrets,
+        "the worker holds the checkpoint signing key (secrets/audit_checkpoint.key)",
+    )
+    public = stack.directory / "deploy" / "audit-checkpoint.pub"
+    check(
+        public.read_text().startswith("-----BEGIN PUBLIC KEY-----"),
+        "setup-production.sh left the public key in deploy/audit-checkpoint.pub",
+    )
+    shutil.rmtree(offsite, ignore_errors=True)
+    offsite.mkdir(mode=0o755)
+    shutil.copy(public, offsite / "audit-checkpoint.pub")
+    (offsite / "audit-checkpoint.pub").chmod(0o644)
+    checkpoint_as_beat_does(stack)
+    ship_checkpoints(stack, offsite)
+    verified = verify_with_offsite_copy(stack, offsite)
+    output = (verified.stdout + verified.stderr).decode(errors="replace").strip()
+    check(
+        verified.returncode == 0 and "checkpoints: 1 checked" in output,
+        f"verify_audit --checkpoints passes with the off-site copies: {output.splitlines()[-1:]}",
+    )
+
+
+def checkpoints_after_restore(stack: Stack, offsite: Path) -> None:
+    """The restore brings back the checkpoints signed before the backup: verify_audit passes.
+    The off-site copy also holds one signed after the backup, of entries the restore lost: it
+    is reported, and the runbook's steps set it aside (docs/operations.md, "Restore")."""
+    restored = stack.exec(
+        "web", "python", "manage.py", "verify_audit", "--checkpoints", CHECKPOINTS, check=False
+    )
+    output = (restored.stdout + restored.stderr).decode(errors="replace").strip()
+    check(
+        restored.returncode == 0 and "checkpoints: 1 checked" in output,
+        f"verify_audit --checkpoints passes with the restored file: {output.splitlines()[-1:]}",
+    )
+    copy = verify_with_offsite_copy(stack, offsite)
+    problems = (copy.stdout + copy.stderr).decode(errors="replace")
+    check(
+        copy.returncode != 0
+        and "checkpoint line 2:" in problems
+        and "checkpoint line 1:" not in problems,
+        "the off-site copy's checkpoint signed after the backup reports its entries missing "
+        f"(expected after restoring an older backup): {problems.strip().splitlines()[-1:]}",
+    )
+    # The runbook: the restored file is a prefix of the off-site copy; the rest is set aside.
+    server = stack.compose("exec", "-T", "web", "cat", CHECKPOINTS).stdout
+    held = (offsite / "checkpoints.jsonl").read_bytes()
+    check(held.startswith(server), "the restored file is a prefix of the off-site copy")
+    (offsite / "lost-with-restore.jsonl").write_bytes(held[len(server) :])
+    (offsite / "checkpoints.jsonl").write_bytes(server)
+    checkpoint_as_beat_does(stack)
+    ship_checkpoints(stack, offsite)
+    verified = verify_with_offsite_copy(stack, offsite)
+    output = (verified.stdout + verified.stderr).decode(errors="replace").strip()
+    check(
+        verified.returncode == 0 and "checkpoints: 2 checked" in output,
+        "after setting those aside, the restored portal's new checkpoint ships and verifies: "
+        f"{output.splitlines()[-1:]}",
     )
 
 
@@ -891,7 +1132,8 @@ def backup(stack: Stack, key_file: Path) -> Path:
     parts = {Path(m).name for m in members if m.endswith(".age")}
     check(
         {"database.sql.gz.age", "media.tar.age", "secrets.tar.age", "settings.tar.age",
-         "tor-keys.tar.age"} <= parts and all(m.endswith((".age", "./")) for m in members),
+         "tor-keys.tar.age", "audit-checkpoints.tar.age"} <= parts
+        and all(m.endswith((".age", "./")) for m in members),
         f"it holds only age-encrypted parts: {sorted(parts)}",
     )  # fmt: skip
     return files[0]
@@ -999,17 +1241,27 @@ def main() -> int:
         with step("stack A: HTTPS, the onion service, headers, least privilege"):
             onion = onion_service(a)
             clearnet_headers(a, onion)
+            clear_web_cannot_claim_the_onion(a, onion)
             least_privilege(a)
         with step("stack A: a survivor sends an account, a caseworker reads it"):
             accounts = seed_staff(a)
             survivor = send_account(a)
-            body_over_the_limit_is_refused(a)
+            body_over_the_limit_gets_a_kind_page(a)
             caseworker_reads(a, survivor, accounts)
+        offsite = WORK / "offsite"
+        with step("stack A: a signed audit checkpoint, shipped off the server and verified"):
+            audit_checkpoints_signed_shipped_and_verified(a, offsite)
         key_file = WORK / "backup-key.txt"
         with step("stack A: encrypted backup"):
             key_file.unlink(missing_ok=True)
             run(["age-keygen", "-o", str(key_file)])
             archive = backup(a, key_file)
+        with step("stack A: after the backup, more audit entries and a checkpoint, shipped"):
+            dariush = next(a for a in accounts if a["email"].startswith("dariush"))
+            staff = caseworker_session(a, dariush)
+            check(staff.get(survivor.case_path).status == 200, "the caseworker opens the case")
+            checkpoint_as_beat_does(a)
+            check(len(ship_checkpoints(a, offsite)) == 2, "the off-site copy holds 2 checkpoints")
         with step("stack A: logs keep no client address or user agent"):
             no_client_details_in_logs(a)
         with step("stack A: docker compose down -v"):
@@ -1027,11 +1279,11 @@ def main() -> int:
             audit = b.exec("web", "python", "manage.py", "verify_audit", check=False)
             check(audit.returncode == 0, "manage.py verify_audit passes after the restore")
             # The media volume came back: the caseworker's files still open.
-            dariush = next(a for a in accounts if a["email"].startswith("dariush"))
             staff = caseworker_session(b, dariush)
             caseworker_downloads_intact(staff, staff.get(survivor.case_path), survivor)
             restored = b.exec("tor", "cat", "/var/lib/tor/portal/hostname").stdout.decode()
             check(restored.strip() == onion, "the onion address came back with Tor's keys")
+            checkpoints_after_restore(b, offsite)
         with step("stack B: upgrade (a pulled migration, build, up -d)"):
             upgrade_runs_migrations_once_before_web(b)
         with step("stack B: healthchecks fail when their service does not work"):

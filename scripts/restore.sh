@@ -6,10 +6,11 @@
 #
 # Run it in a checkout of the portal (the version the backup came from, or a newer one) where the
 # portal has no database yet. It puts back the settings (those not present already) and the
-# secrets, loads the database into the new, empty PostgreSQL, and fills the media volume and Tor's
-# keys. `docker compose up -d` then migrates (when this version is newer), gives the runtime role
-# its rights again, and starts everything. Then: `docker compose exec web python manage.py
-# verify_audit`, and remove the private key from this server.
+# secrets, loads the database into the new, empty PostgreSQL, and fills the media volume, the
+# audit checkpoints and Tor's keys. `docker compose up -d` then migrates (when this version is
+# newer), gives the runtime role its rights again, and starts everything. Then verify the audit
+# log against the restored checkpoints (below; docs/operations.md, "Restore", says what to do
+# with the off-site copy's newer ones), and remove the private key from this server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/compose.sh
@@ -35,7 +36,8 @@ if [ -n "$(ls -A secrets 2>/dev/null)" ]; then
 fi
 mkdir "$work/settings"
 decrypt settings.tar.age | tar -C "$work/settings" -xf -
-for file in deploy/portal.env deploy/mail.env deploy/backup-recipients.txt .env; do
+for file in deploy/portal.env deploy/mail.env deploy/audit-checkpoint.pub \
+            deploy/backup-recipients.txt .env; do
   if [ -e "$work/settings/$file" ] && [ ! -e "$file" ]; then
     cp -p "$work/settings/$file" "$file"
     say "restored $file"
@@ -67,6 +69,10 @@ say "restored the database"
 # --- Files ----------------------------------------------------------------------------------
 decrypt media.tar.age | compose run --rm --no-deps -T web tar -C /app/var/media -xf -
 say "restored the media volume"
+# The checkpoints signed up to the backup: they match the restored database. The worker appends
+# to them from now on.
+decrypt audit-checkpoints.tar.age | compose run --rm --no-deps -T worker tar -C /app/var/audit -xf -
+say "restored the audit checkpoints"
 if [ -e "$work/tor-keys.tar.age" ]; then
   # The onion service comes back too: every `docker compose` command here includes Tor.
   grep -qs '^COMPOSE_PROFILES=.*onion' .env || echo "COMPOSE_PROFILES=onion" >> .env
@@ -75,4 +81,5 @@ if [ -e "$work/tor-keys.tar.age" ]; then
   say "restored Tor's keys (the same onion address)"
 fi
 
-say "restored: now docker compose up -d, then docker compose exec web python manage.py verify_audit"
+say "restored: now docker compose up -d, then"
+say "  docker compose exec web python manage.py verify_audit --checkpoints /app/var/audit/checkpoints.jsonl"

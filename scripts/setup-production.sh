@@ -6,7 +6,8 @@
 #
 # Writes deploy/portal.env and deploy/mail.env (settings that are not secret) and secrets/ (one
 # file per secret, fresh random values), builds the image, migrates the database, creates the
-# routing and coordinators' keys, and with --onion lets Tor make the onion address. Nothing that
+# routing and coordinators' keys and the audit checkpoint key pair, and with --onion lets Tor make
+# the onion address. Nothing that
 # exists already is overwritten, so running it again is safe. --trial: a certificate from Caddy's
 # own CA instead of a public one (always so for `localhost`).
 set -euo pipefail
@@ -70,11 +71,11 @@ say "building the image"
 compose build
 say "migrating the database"
 compose run --rm -T migrate
+keys=$(mktemp -d)
+trap 'rm -rf "$keys"' EXIT
+chown 10001 "$keys"  # the image's user (Dockerfile) writes the keys below
 if [ ! -e secrets/routing.key ]; then
   say "creating the routing and coordinators' keys"
-  keys=$(mktemp -d)
-  trap 'rm -rf "$keys"' EXIT
-  chown 10001 "$keys"  # the image's user (Dockerfile) writes them
   compose run --rm --no-deps -T -v "$keys:/keys" migrate python manage.py init_keys \
     --routing-key-file /keys/routing.key --coordinators-key-file /keys/coordinators.key
   # The worker reads the routing key as the same user; nobody else needs it.
@@ -82,6 +83,19 @@ if [ ! -e secrets/routing.key ]; then
   mv "$keys/coordinators.key" coordinators.key
   chown root coordinators.key
   say "coordinators.key: give it to the first coordinator (docs/operations.md), then delete it here"
+fi
+if [ ! -e secrets/audit_checkpoint.key ]; then
+  # Signs the audit log's hourly checkpoints (docs/security.md, section 6): the private half for
+  # the worker alone, never in the database; the public half for verify_audit.
+  say "creating the audit checkpoint key"
+  compose run --rm --no-deps -T -v "$keys:/keys" migrate python manage.py init_audit_key \
+    --private-key-file /keys/audit_checkpoint.key --public-key-file /keys/audit-checkpoint.pub
+  mv "$keys/audit_checkpoint.key" secrets/audit_checkpoint.key
+  mv "$keys/audit-checkpoint.pub" deploy/audit-checkpoint.pub
+  chown root deploy/audit-checkpoint.pub
+  chmod 644 deploy/audit-checkpoint.pub
+  say "deploy/audit-checkpoint.pub: keep a copy off this server, where the checkpoints are shipped"
+  say "  (docs/operations.md, \"Audit checkpoints\"): verify against that copy"
 fi
 
 # --- The onion address ------------------------------------------------------------------------

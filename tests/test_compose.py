@@ -31,7 +31,13 @@ SECRETS_BY_SERVICE = {
         "db_runtime_password",
         "redis_password",
     },
-    "worker": {"routing_key", "db_runtime_password", "redis_password", "smtp_password"},
+    "worker": {
+        "routing_key",
+        "audit_checkpoint_key",
+        "db_runtime_password",
+        "redis_password",
+        "smtp_password",
+    },
     "beat": {"redis_password"},
     "tor": set(),
 }
@@ -71,6 +77,48 @@ def test_only_the_worker_receives_the_routing_private_key_and_the_smtp_password(
     assert COMPOSE["secrets"]["routing_key"]["file"] == "./secrets/routing.key"
 
 
+def volumes(service: str) -> list[str]:
+    return [str(volume) for volume in SERVICES[service].get("volumes") or []]
+
+
+def test_only_the_worker_signs_audit_checkpoints_into_a_volume_of_their_own() -> None:
+    """docs/security.md, section 6: the checkpoint key is outside the database and outside web;
+    the checkpoints go to a volume (the containers are read-only) that the backup holds."""
+    for name, service in SERVICES.items():
+        given = service.get("secrets") or []
+        assert ("audit_checkpoint_key" in given) == (name == "worker"), name
+        assert ("AUDIT_CHECKPOINT_KEY_FILE" in environment(name)) == (name == "worker"), name
+    worker = environment("worker")
+    assert worker["AUDIT_CHECKPOINT_KEY_FILE"] == "/run/secrets/audit_checkpoint_key"
+    assert COMPOSE["secrets"]["audit_checkpoint_key"]["file"] == "./secrets/audit_checkpoint.key"
+    assert worker["AUDIT_CHECKPOINT_FILE"] == "/app/var/audit/checkpoints.jsonl"
+    assert "audit-checkpoints" in COMPOSE["volumes"]
+    # Written by the worker alone; web reads it, and the public key, for verify_audit.
+    mounts = {name: [v for v in volumes(name) if "audit" in v] for name in SERVICES}
+    assert mounts["worker"] == ["audit-checkpoints:/app/var/audit"]
+    assert mounts["web"] == [
+        "audit-checkpoints:/app/var/audit:ro",
+        "./deploy/audit-checkpoint.pub:/app/deploy/audit-checkpoint.pub:ro",
+    ]
+    assert environment("web")["AUDIT_CHECKPOINT_PUBLIC_KEY_FILE"] == (
+        "/app/deploy/audit-checkpoint.pub"
+    )
+    assert {name for name, found in mounts.items() if found} == {"worker", "web"}
+    # The image's user owns the folder, so a new volume mounted there is writable by it.
+    assert re.search(r"mkdir -p [^\n]*/app/var/audit", (PROJECT_ROOT / "Dockerfile").read_text())
+    assert "init_audit_key" in (PROJECT_ROOT / "scripts" / "setup-production.sh").read_text()
+
+
+def test_the_backup_takes_the_checkpoints_before_the_database() -> None:
+    """Every checkpoint in a backup then names entries its dump holds, so verify_audit
+    --checkpoints passes after a restore (make deploy-check restores one and runs it)."""
+    backup = (PROJECT_ROOT / "scripts" / "backup.sh").read_text()
+    checkpoints = backup.index("tar -C /app/var/audit -cf - . | encrypt audit-checkpoints.tar.age")
+    assert checkpoints < backup.index("compose exec -T postgres pg_dump")
+    restore = (PROJECT_ROOT / "scripts" / "restore.sh").read_text()
+    assert "decrypt audit-checkpoints.tar.age" in restore
+
+
 def test_every_secret_file_a_service_reads_is_one_it_is_given() -> None:
     for name in SERVICES:
         given = set(SERVICES[name].get("secrets") or [])
@@ -83,7 +131,8 @@ def test_secrets_are_files_never_committed_and_never_in_an_env_file() -> None:
     for secret in COMPOSE["secrets"].values():
         assert secret["file"].startswith("./secrets/")
     for path in ("secrets/routing.key", "secrets/secret_key", "deploy/portal.env",
-                 "deploy/mail.env", "backups/x.tar", "coordinators.key"):  # fmt: skip
+                 "deploy/mail.env", "backups/x.tar", "coordinators.key",
+                 "secrets/audit_checkpoint.key", "deploy/audit-checkpoint.pub"):  # fmt: skip
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT, check=False)
         assert ignored.returncode == 0, f"{path} must be git-ignored"
     secret_names = re.compile(r"^(\w*(SECRET|PASSWORD|KEY)\w*|DATABASE_URL|REDIS_URL)=", re.M)
@@ -225,10 +274,57 @@ def test_caddy_streams_bodies_up_to_the_upload_limit() -> None:
     assert "buffer_requests" not in CADDYFILE
 
 
+def too_large_snippet() -> str:
+    """The (too-large) snippet: the one page Caddy serves itself (deploy/errors/)."""
+    match = re.search(r"^\(too-large\) \{\n.*?^\}\n", CADDYFILE, re.M | re.S)
+    assert match
+    return match.group(0)
+
+
+# The headers Caddy sends with its own page, and the one line that adds HSTS to it on the
+# clearnet site (never the onion's).
+CADDY_HSTS = 'header Strict-Transport-Security "max-age=63072000; includeSubDomains; preload"'
+
+
 def test_caddy_leaves_security_headers_to_django() -> None:
+    # Everything but Caddy's own page for a body over the limit, whose headers are checked
+    # against Django's below.
+    rest = CADDYFILE.replace(too_large_snippet(), "").replace(CADDY_HSTS, "")
     for header in ("Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options",
-                   "Referrer-Policy", "Onion-Location"):  # fmt: skip
-        assert header.lower() not in CADDYFILE.lower(), header
+                   "Referrer-Policy", "Onion-Location", "Permissions-Policy",
+                   "Cross-Origin-Opener-Policy", "X-Content-Type-Options"):  # fmt: skip
+        assert header.lower() not in rest.lower(), header
+
+
+@pytest.mark.django_db
+def test_caddys_own_page_carries_the_headers_django_gives_every_page(
+    client, production_settings
+) -> None:
+    declared = dict(re.findall(r'^\t\t\t([A-Z][\w-]+) "([^"]*)"$', too_large_snippet(), re.M))
+    django = client.get("/en/help/").headers
+    for header in ("Content-Security-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy",
+                   "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options"):  # fmt: skip
+        assert declared.pop(header) == django[header], header
+    assert declared == {"Cache-Control": "no-store"}
+    # HSTS as production sends it, on the clearnet site's errors only.
+    hsts = f"max-age={production_settings['SECURE_HSTS_SECONDS']}; includeSubDomains; preload"
+    assert CADDY_HSTS == f'header Strict-Transport-Security "{hsts}"'
+    public_site, onion_site = CADDYFILE.split("{$PORTAL_DOMAIN} {", 1)[1].split("http://:8080 {")
+    assert CADDY_HSTS in public_site
+    assert "Strict-Transport-Security" not in onion_site
+    assert public_site.count("import too-large") == onion_site.count("import too-large") == 1
+
+
+def test_caddy_answers_a_body_over_the_limit_with_a_page_in_the_paths_language() -> None:
+    snippet = too_large_snippet()
+    languages = re.search(r"path_regexp language \^/\(([a-z|]+)\)/", snippet)
+    assert languages
+    assert languages.group(1).split("|") == [code for code, _ in settings.LANGUAGES]
+    assert "rewrite @language /413.{re.language.1}.html" in snippet
+    assert "file_server {\n\t\t\tstatus 413" in snippet
+    assert "./deploy/errors:/srv/portal-errors:ro" in SERVICES["caddy"]["volumes"]
+    for code, _ in settings.LANGUAGES:
+        assert (PROJECT_ROOT / "deploy" / "errors" / f"413.{code}.html").is_file(), code
 
 
 def test_caddy_uses_its_own_ca_only_for_a_trial() -> None:
