@@ -9,18 +9,25 @@ On this machine, as an administrator would, with nothing mocked:
    `docker compose up -d`, and every service healthy (how soon is reported: the aim is a
    minute; a service Docker marks unhealthy fails the check);
 4. over HTTPS through Caddy (trusting its internal CA): a survivor sends an account with five
-   files of 20 MiB; a body over the limit is cut off by Caddy; the worker routes the account; a
+   files of 20 MiB; a body over the limit gets Caddy's own page for it (deploy/errors/), in the
+   path's language, with the portal's security headers; the worker routes the account; a
    seeded caseworker signs in (password and TOTP) and reads it, and downloads a file intact;
 5. the onion service: Tor made a hostname, and Caddy's onion listener, reached from the Tor
-   container, answers that Host without a redirect, HSTS or Secure cookies;
-6. `scripts/backup.sh` (age, to a key kept outside the stack), then no client address or user
-   agent in any container's log, also after a proxy error;
-7. stack B, empty: `scripts/restore.sh`, `docker compose up -d`, healthy within a minute; the
-   receipt opens the account again and `manage.py verify_audit` passes;
-8. an upgrade on B (`docker compose build && docker compose up -d` after a change that brings a
+   container, answers that Host without a redirect, HSTS or Secure cookies; a client on the
+   public ports that names the onion Host does not reach the portal at all;
+6. signed audit checkpoints: beat's task makes the worker (alone holding the key) append one,
+   it is shipped to an off-site folder and `verify_audit --checkpoints` passes with the off-site
+   copies of it and of the public key;
+7. `scripts/backup.sh` (age, to a key kept outside the stack), then another checkpoint, then no
+   client address or user agent in any container's log, also after a proxy error;
+8. stack B, empty: `scripts/restore.sh`, `docker compose up -d`, healthy within a minute; the
+   receipt opens the account again, `manage.py verify_audit` passes, with the restored
+   checkpoints too; the off-site checkpoint signed after the backup is reported, and once set
+   aside as docs/operations.md says, a new checkpoint ships and verifies;
+9. an upgrade on B (`docker compose build && docker compose up -d` after a change that brings a
    migration): the migration runs once, before the new web starts;
-9. the healthchecks fail when their service does not work (a frozen worker, Redis stopped);
-10. tears everything down.
+10. the healthchecks fail when their service does not work (a frozen worker, Redis stopped);
+11. tears everything down.
 
 Run as root (Docker). Its files and each container's log go to a new folder in /tmp, removed
 when the check passes.
@@ -679,10 +686,12 @@ def send_account(stack: Stack) -> Survivor:
     return Survivor(narrative, receipt.group(1), files)
 
 
-def send_until_answered(stack: Stack, path: str, content_type: str, body: bytes) -> Response:
-    """POST `body` over HTTP/1.1 as a browser does: stop sending as soon as the server answers
-    (Caddy answers a body over its limit before the client has sent it all), then read the
-    answer."""
+def send_until_answered(
+    stack: Stack, browser: "Browser", path: str, content_type: str, body: bytes
+) -> Response:
+    """POST `body` over HTTP/1.1 as `browser` would (its cookies, a same-origin form): stop
+    sending as soon as the server answers (Caddy answers a body over its limit before the client
+    has sent it all), then read the answer."""
     context = ssl.create_default_context(cafile=str(stack.ca_file))
     address = ("127.0.0.1", stack.https_port)
     answer = b""
@@ -690,10 +699,12 @@ def send_until_answered(stack: Stack, path: str, content_type: str, body: bytes)
         socket.create_connection(address, timeout=300) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as tls,
     ):
+        cookies = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: {CANARY_AGENT}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: localhost:{stack.https_port}\r\n"
+            f"User-Agent: {CANARY_AGENT}\r\nCookie: {cookies}\r\nOrigin: {browser.origin}\r\n"
+            f"Sec-Fetch-Site: same-origin\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
         tls.sendall(head.encode())
         view = memoryview(body)
@@ -728,29 +739,37 @@ def send_until_answered(stack: Stack, path: str, content_type: str, body: bytes)
 def body_over_the_limit_gets_a_kind_page(stack: Stack) -> None:
     """Over Caddy's 110 MB cap (deploy/Caddyfile), in Persian: Caddy's own page in her language,
     with the headers Django gives every page, not a bare error."""
+    browser = stack.browser()
+    page = browser.get("/fa/intake/consent/")
     boundary = f"deploycheck{uuid.uuid4().hex}"
     part = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
         f'filename="too-big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
     ).encode()
-    # Read in full by Django's CSRF check, so only Caddy's limit can stop it.
-    body = part + make_pdf(115 * 1_000_000) + f"\r\n--{boundary}--\r\n".encode()
+    token = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f"{browser.csrf_token(page)}\r\n"
+    ).encode()
+    # With the file before the token, Django's CSRF check reads the whole body to find it, so
+    # only Caddy's limit can stop it.
+    body = part + make_pdf(115 * 1_000_000) + b"\r\n" + token + f"--{boundary}--\r\n".encode()
     response = send_until_answered(
-        stack, "/fa/intake/send/", f"multipart/form-data; boundary={boundary}", body
+        stack, browser, "/fa/intake/send/", f"multipart/form-data; boundary={boundary}", body
     )
-    time.sleep(1)
-    caddy_log = stack.compose("logs", "--no-color", "caddy", quiet=True).stdout.decode()
-    check("request body too large" in caddy_log, "Caddy stopped a 115 MB body at its 110 MB limit")
-    check(response.status == 413, f"and answered 413 (got {response.status})")
+    check(
+        response.status == 413
+        and response.body == (stack.directory / "deploy/errors/413.fa.html").read_bytes(),
+        f"Caddy stopped a 115 MB body at its 110 MB limit and answered {response.status} with "
+        "its own page for it, deploy/errors/413.fa.html (the path's language)",
+    )
     check(
         '<html lang="fa" dir="rtl">' in response.text
         and "۲۰" in response.text
         and "Each file can be up to 20 MB." in response.text
         and response.text.count("<section lang=") == 6,
-        "with its page for a body over the limit: Persian first (the path's language), then the "
-        "six others, saying the limits (deploy/errors/413.fa.html)",
+        "which speaks Persian first, then the six other languages, and says the limits",
     )
-    portal_page = stack.browser().get("/fa/intake/consent/")
+    portal_page = page
     baseline = ("Content-Security-Policy", "Referrer-Policy", "X-Frame-Options",
                 "X-Content-Type-Options", "Cross-Origin-Opener-Policy", "Permissions-Policy",
                 "Strict-Transport-Security")  # fmt: skip
@@ -1056,7 +1075,7 @@ def audit_checkpoints_signed_shipped_and_verified(stack: Stack, offsite: Path) -
     checkpoint_as_beat_does(stack)
     ship_checkpoints(stack, offsite)
     verified = verify_with_offsite_copy(stack, offsite)
-    output = (verified.stdout + verified.stderr).decode(errors="replace").strip()
+    output = verified.stdout.decode(errors="replace").strip() or verified.stderr.decode()
     check(
         verified.returncode == 0 and "checkpoints: 1 checked" in output,
         f"verify_audit --checkpoints passes with the off-site copies: {output.splitlines()[-1:]}",
@@ -1076,7 +1095,7 @@ def checkpoints_after_restore(stack: Stack, offsite: Path) -> None:
         f"verify_audit --checkpoints passes with the restored file: {output.splitlines()[-1:]}",
     )
     copy = verify_with_offsite_copy(stack, offsite)
-    problems = (copy.stdout + copy.stderr).decode(errors="replace")
+    problems = copy.stderr.decode(errors="replace")
     check(
         copy.returncode != 0
         and "checkpoint line 2:" in problems
@@ -1093,7 +1112,7 @@ def checkpoints_after_restore(stack: Stack, offsite: Path) -> None:
     checkpoint_as_beat_does(stack)
     ship_checkpoints(stack, offsite)
     verified = verify_with_offsite_copy(stack, offsite)
-    output = (verified.stdout + verified.stderr).decode(errors="replace").strip()
+    output = verified.stdout.decode(errors="replace").strip() or verified.stderr.decode()
     check(
         verified.returncode == 0 and "checkpoints: 2 checked" in output,
         "after setting those aside, the restored portal's new checkpoint ships and verifies: "

@@ -274,9 +274,9 @@ def test_caddy_streams_bodies_up_to_the_upload_limit() -> None:
     assert "buffer_requests" not in CADDYFILE
 
 
-def too_large_snippet() -> str:
-    """The (too-large) snippet: the one page Caddy serves itself (deploy/errors/)."""
-    match = re.search(r"^\(too-large\) \{\n.*?^\}\n", CADDYFILE, re.M | re.S)
+def error_pages_snippet() -> str:
+    """The (error-pages) snippet: the one page Caddy serves itself (deploy/errors/)."""
+    match = re.search(r"^\(error-pages\) \{\n.*?^\}\n", CADDYFILE, re.M | re.S)
     assert match
     return match.group(0)
 
@@ -289,7 +289,7 @@ CADDY_HSTS = 'header Strict-Transport-Security "max-age=63072000; includeSubDoma
 def test_caddy_leaves_security_headers_to_django() -> None:
     # Everything but Caddy's own page for a body over the limit, whose headers are checked
     # against Django's below.
-    rest = CADDYFILE.replace(too_large_snippet(), "").replace(CADDY_HSTS, "")
+    rest = CADDYFILE.replace(error_pages_snippet(), "").replace(CADDY_HSTS, "")
     for header in ("Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options",
                    "Referrer-Policy", "Onion-Location", "Permissions-Policy",
                    "Cross-Origin-Opener-Policy", "X-Content-Type-Options"):  # fmt: skip
@@ -300,7 +300,7 @@ def test_caddy_leaves_security_headers_to_django() -> None:
 def test_caddys_own_page_carries_the_headers_django_gives_every_page(
     client, production_settings
 ) -> None:
-    declared = dict(re.findall(r'^\t\t\t([A-Z][\w-]+) "([^"]*)"$', too_large_snippet(), re.M))
+    declared = dict(re.findall(r'^\t\t\t([A-Z][\w-]+) "([^"]*)"$', error_pages_snippet(), re.M))
     django = client.get("/en/help/").headers
     for header in ("Content-Security-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy",
                    "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options"):  # fmt: skip
@@ -312,11 +312,11 @@ def test_caddys_own_page_carries_the_headers_django_gives_every_page(
     public_site, onion_site = CADDYFILE.split("{$PORTAL_DOMAIN} {", 1)[1].split("http://:8080 {")
     assert CADDY_HSTS in public_site
     assert "Strict-Transport-Security" not in onion_site
-    assert public_site.count("import too-large") == onion_site.count("import too-large") == 1
+    assert public_site.count("import error-pages") == onion_site.count("import error-pages") == 1
 
 
 def test_caddy_answers_a_body_over_the_limit_with_a_page_in_the_paths_language() -> None:
-    snippet = too_large_snippet()
+    snippet = error_pages_snippet()
     languages = re.search(r"path_regexp language \^/\(([a-z|]+)\)/", snippet)
     assert languages
     assert languages.group(1).split("|") == [code for code, _ in settings.LANGUAGES]

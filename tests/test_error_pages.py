@@ -1,4 +1,4 @@
-"""The page Caddy answers a request body over its limit with (deploy/Caddyfile, "too-large"):
+"""The page Caddy answers a request body over its limit with (deploy/Caddyfile, "error-pages"):
 static files made from the portal's templates and translations by `manage.py build_error_pages`.
 Django never sees such a request, so these files are all a survivor gets: they must be up to date,
 in every language, and load nothing from another site. make deploy-check sees Caddy serve them;
