@@ -308,7 +308,7 @@ def test_caddys_own_page_carries_the_headers_django_gives_every_page(
     assert declared == {"Cache-Control": "no-store"}
     # HSTS as production sends it, on the clearnet site's errors only.
     hsts = f"max-age={production_settings['SECURE_HSTS_SECONDS']}; includeSubDomains; preload"
-    assert CADDY_HSTS == f'header Strict-Transport-Security "{hsts}"'
+    assert f'header Strict-Transport-Security "{hsts}"' == CADDY_HSTS
     public_site, onion_site = CADDYFILE.split("{$PORTAL_DOMAIN} {", 1)[1].split("http://:8080 {")
     assert CADDY_HSTS in public_site
     assert "Strict-Transport-Security" not in onion_site

@@ -41,9 +41,8 @@ def test_the_review_page_warns_before_sending_files_over_the_limits(
     warning = page.locator("#files-limits")
     assert warning.is_hidden()
     limit = settings.INTAKE_MAX_FILE_BYTES
-    assert page.locator("script[data-upload-limits]").get_attribute(
-        "data-max-file-bytes"
-    ) == str(limit)
+    script = page.locator("script[data-upload-limits]")
+    assert script.get_attribute("data-max-file-bytes") == str(limit)
 
     # One byte over 20 MiB: told at once, by name, and the sending is held back.
     page.set_input_files("#attachments", str(sized_file(tmp_path / "video.mp4", limit + 1)))

@@ -23,7 +23,7 @@ def render_pages() -> dict[str, str]:
     languages = [
         (code, str(name), code in settings.LANGUAGES_BIDI) for code, name in settings.LANGUAGES
     ]
-    pages = {}
+    pages: dict[str, str] = {}
     for code, _, _ in languages:
         with translation.override(code):
             others = [language for language in languages if language[0] != code]
