@@ -206,9 +206,23 @@ def submit_account(
     return Submitted(case=case, receipt=receipt)
 
 
+def _token_hash(submission_token: str) -> str:
+    return hashlib.sha256(submission_token.encode()).hexdigest()
+
+
+def submission_token_used(submission_token: str) -> bool:
+    """Whether a form carrying this token was already sent and saved. The survivor's forms carry
+    one token from the consent page to Send (intake/views.py), and each message or addition form
+    one of its own, so that a page sent again after it was saved (Back, then Reload) shows only
+    "already sent", never the words it carried."""
+    if not submission_token:
+        return False
+    return SubmissionToken.objects.filter(token_hash=_token_hash(submission_token)).exists()
+
+
 def _use_submission_token(submission_token: str) -> None:
     """Record that this form was sent; DuplicateSubmission if it was already."""
-    token_hash = hashlib.sha256(submission_token.encode()).hexdigest()
+    token_hash = _token_hash(submission_token)
     try:
         with transaction.atomic():
             SubmissionToken.objects.create(token_hash=token_hash)
@@ -257,10 +271,19 @@ def _touch(case: Case) -> None:
 
 
 def add_information(
-    case: Case, case_key: bytes, text: str, uploads: list[EncryptedUpload]
+    case: Case,
+    case_key: bytes,
+    text: str,
+    uploads: list[EncryptedUpload],
+    *,
+    form_token: str = "",
 ) -> Addition:
+    """Add text and files to a case. A `form_token` already used raises DuplicateSubmission:
+    the same form sent twice adds nothing the second time."""
     addition = Addition(case=case)
     with checked_transaction(partial(Addition.objects.filter(public_id=addition.public_id).exists)):
+        if form_token:
+            _use_submission_token(form_token)
         addition.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=addition.item, plaintext=text.encode()
         )
@@ -270,9 +293,13 @@ def add_information(
     return addition
 
 
-def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Message:
+def _add_message(
+    case: Case, case_key: bytes, text: str, direction: str, form_token: str = ""
+) -> Message:
     message = Message(case=case, direction=direction)
     with checked_transaction(partial(Message.objects.filter(public_id=message.public_id).exists)):
+        if form_token:
+            _use_submission_token(form_token)
         message.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=message.item, plaintext=text.encode()
         )
@@ -281,9 +308,12 @@ def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Mess
     return message
 
 
-def send_survivor_message(case: Case, case_key: bytes, text: str) -> Message:
-    """A message from the survivor to their caseworker."""
-    return _add_message(case, case_key, text, Message.Direction.FROM_SURVIVOR)
+def send_survivor_message(
+    case: Case, case_key: bytes, text: str, *, form_token: str = ""
+) -> Message:
+    """A message from the survivor to their caseworker. A `form_token` already used raises
+    DuplicateSubmission: the same form sent twice sends one message."""
+    return _add_message(case, case_key, text, Message.Direction.FROM_SURVIVOR, form_token)
 
 
 def send_message_to_survivor(case: Case, case_key: bytes, text: str) -> Message:

@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal.checks import check_csrf_middleware
+        from portal.checks import check_csrf_middleware, check_help_contacts
 
         checks.register(check_csrf_middleware, checks.Tags.security, deploy=False)
+        checks.register(check_help_contacts)
