@@ -101,6 +101,16 @@ def _submission_token(request: HttpRequest) -> str:
     return request.POST.get("submission_token", "")[:100] or secrets.token_urlsafe(24)
 
 
+def _token_used(token: str) -> bool:
+    """actions.submission_token_used, where a database that does not answer means "no": the
+    write that follows fails too, and says plainly that nothing was saved."""
+    try:
+        return actions.submission_token_used(token)
+    except DatabaseError:
+        logger.warning("cannot tell whether a form token was used: the database does not answer")
+        return False
+
+
 def _already_sent(request: HttpRequest) -> HttpResponse:
     """What a form sent again after it was saved shows: that it arrived, and nothing of it."""
     return render(request, "intake/already_sent.html", status=409)
@@ -198,7 +208,7 @@ def _render_account(
 def account(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return redirect("intake:consent")
-    if actions.submission_token_used(request.POST.get("submission_token", "")):
+    if _token_used(request.POST.get("submission_token", "")):
         return _already_sent(request)
     consent_form = ConsentForm(request.POST, prefix="consent")
     if not consent_form.is_valid():
@@ -217,7 +227,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def review(request: HttpRequest) -> HttpResponse:
-    if actions.submission_token_used(request.POST.get("submission_token", "")):
+    if _token_used(request.POST.get("submission_token", "")):
         return _already_sent(request)
     consent_form, account_form = _forms(request)
     if not consent_form.is_valid():
@@ -282,7 +292,7 @@ def _submit(
     if problems:
         handler.discard()
         return _render_review(request, consent_form, account_form, errors=problems, status=400)
-    if actions.submission_token_used(request.POST.get("submission_token", "")):
+    if _token_used(request.POST.get("submission_token", "")):
         # The receipt page reloaded, or Send pressed twice: nothing new, and nothing counted.
         handler.discard()
         return _already_sent(request)
@@ -483,7 +493,7 @@ def _ask_for_receipt(request: HttpRequest, ended: SurvivorSessionExpired) -> Htt
     if not kind or not text.strip():
         return redirect(reverse("intake:return") + "?expired=1")
     token = request.POST.get("form_token", "")[:100]
-    if actions.submission_token_used(token):
+    if _token_used(token):
         return _already_sent(request)
     kept = KeptWritingForm(prefix="kept", initial={"kind": kind, "text": text, "form_token": token})
     context = {"form": ReceiptForm(), "kept": kept, "expired": True}
@@ -587,7 +597,7 @@ def case_page(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse
 @survivor_session_required
 def send_message(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
     token = request.POST.get("form_token", "")[:100]
-    if actions.submission_token_used(token):
+    if _token_used(token):
         return _already_sent(request)
     form = MessageForm(request.POST)
     if not form.is_valid():
@@ -641,7 +651,7 @@ def _add_information(
         ]
         return _render_case(request, case, case_key, status=503, addition_form=form, errors=errors)
     token = request.POST.get("form_token", "")[:100]
-    if actions.submission_token_used(token):
+    if _token_used(token):
         handler.discard()
         return _already_sent(request)
     problems = _upload_problems(handler)

@@ -42,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "url": reverse("intake:return"),
             "title": _("Come back with your receipt code"),
-            "text": _("Read replies, add information, or withdraw your account."),
+            "text": _("Read replies, add information, or withdraw what you shared."),
         },
         {
             "url": reverse("help"),
