@@ -16,6 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from intake.access import COOKIE_NAME, _cache_key
 from intake.models import Case, Message
 from tests.intake.test_intake_browser import give_consent
+from tests.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,8 @@ def test_a_message_typed_after_the_session_ended_is_sent_once_she_enters_her_cod
     page.wait_for_load_state("load")
     # Signed out, but what she wrote is on the page, not sent, and stored nowhere.
     assert page.locator("#id_kept-text").input_value() == typed
+    if javascript:  # axe is a script (tests/test_accessibility.py checks pages without ours)
+        assert violations(page) == []
     assert Message.objects.count() == 0
     assert not redis_values_contain(typed[:30])
     page.fill("#id_receipt", receipt)
@@ -227,6 +230,8 @@ def test_help_shows_the_contacts_of_the_country_she_picks(
     page.click("section[aria-labelledby=contacts] form button[type=submit]")
     page.wait_for_load_state("load")
     assert page.locator("section[aria-labelledby=contacts] a[href='tel:112']").is_visible()
+    if javascript:  # axe is a script
+        assert violations(page) == []
     assert "DE" not in page.url
     assert "country" not in page.url
     page.select_option("#country", "none")
@@ -234,6 +239,8 @@ def test_help_shows_the_contacts_of_the_country_she_picks(
     page.wait_for_load_state("load")
     assert page.locator("section[aria-labelledby=contacts] a[href^='tel:']").count() == 0
     assert page.locator("section[aria-labelledby=contacts] .notice").is_visible()
+    if javascript:
+        assert violations(page) == []
 
 
 @pytest.mark.parametrize(
