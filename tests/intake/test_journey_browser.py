@@ -38,6 +38,17 @@ def share(page: Any, session: Any, lang: str, words: str) -> str:
     return page.locator("#receipt-code").inner_text().strip()
 
 
+def settled_content(page: Any) -> str:
+    """The page's HTML once no navigation is under way (a reload may still be arriving)."""
+    for _ in range(40):
+        try:
+            page.wait_for_load_state("load")
+            return page.content()
+        except PlaywrightError:
+            page.wait_for_timeout(250)
+    return page.content()
+
+
 @JS
 @pytest.mark.parametrize("lang", LANGS)
 def test_back_then_reload_after_send_shows_only_that_it_was_sent(
@@ -63,8 +74,7 @@ def test_back_then_reload_after_send_shows_only_that_it_was_sent(
                 break
             except PlaywrightError:
                 page.wait_for_timeout(250)
-        page.wait_for_load_state("load")
-        html = page.content()
+        html = settled_content(page)
         seen.append((page.url, WORDS[lang] in html, 'name="account-narrative"' in html))
         if "/review/" in page.url or "/account/" in page.url:
             # Sent again to the server, which said only that it was sent.
