@@ -132,6 +132,18 @@ def generous_rate_limits(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_kept_rights_pages() -> Iterator[None]:
+    """Each test starts and ends with no rights page kept in memory (rights/pages.py): a test
+    that changes the library in place (tests/rights/test_views.py) must not see, nor leave,
+    another test's pages."""
+    from rights.pages import STORE
+
+    STORE.forget()
+    yield
+    STORE.forget()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings: Any, tmp_path: Path) -> Path:
     """Encrypted attachments go to a folder of each test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"

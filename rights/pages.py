@@ -1,0 +1,261 @@
+"""Rights pages rendered once and served from memory, at static-file speed (issue 16).
+
+The explainers, the index, the glossary and the search page with no query are the same for every
+reader of a language: no session, no form token, nothing about the reader. Each is rendered once
+per process through the whole middleware stack, as any page is, and then kept with a
+gzip-compressed copy, a strong ETag (a hash of its bytes) and a Last-Modified. After that,
+RenderedPagesMiddleware answers from memory. It sits just inside WhiteNoise in MIDDLEWARE
+(portal/settings.py): like a static file, a kept page skips the session, CSRF, authentication and
+locale middleware, and the security headers are added by the same outer middleware as for every
+other response (portal/middleware.py, Django's CSP and SecurityMiddleware;
+tests/test_security_headers.py).
+
+A page is kept under its path, which names its language and the page (/fr/rights/glossary/), in
+a store that holds one generation of pages. A generation is everything else a page depends on:
+
+- the content version, a hash of every file under rights/content/ (rights/content.py): a changed
+  Markdown file, read when a deploy restarts the processes, gives new pages without any flush;
+- today's date (the "may be out of date" notice of rights/views.py);
+- the settings a page shows: RETENTION_DAYS_AFTER_CLOSE (the retention sentences), SITE_NAME and
+  QUICK_EXIT_URL. Any other change of settings (only tests change settings while running) empties
+  the store too.
+
+When the generation changes the whole store is dropped, so it never holds more than one copy of
+each page: at most (explainers + 3) pages per language, about 20 KB each with its gzip copy.
+
+Nothing that depends on the reader is ever kept. Only views marked with `served_from_memory`
+qualify, and only for a response that shows it depends on nobody: status 200, not streamed, no
+cookie set, and no Vary, Cache-Control, ETag or Content-Encoding header of its own. Django adds
+`Vary: Cookie` as soon as a view or template reads the session or asks for a CSRF token, so a
+page that did either is served as rendered and never kept (tests/rights/test_pages.py).
+"""
+
+import functools
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, parse_http_date_safe
+
+from rights.content import get_library
+
+# Which views qualify, and on which condition (the search page: only without a query).
+Condition = Callable[[HttpRequest], bool]
+_VIEWS: dict[Callable[..., HttpResponseBase], Condition] = {}
+
+
+def _always(request: HttpRequest) -> bool:
+    return True
+
+
+def served_from_memory[V: Callable[..., HttpResponseBase]](
+    when: Condition = _always,
+) -> Callable[[V], V]:
+    """Marks a view whose page, when `when(request)` holds, is the same for every reader of its
+    path. Put it outermost: URL resolution names the function it marks."""
+
+    def mark(view: V) -> V:
+        _VIEWS[view] = when
+        return view
+
+    return mark
+
+
+# --- What a page is built from ---------------------------------------------------------------
+
+# Besides the content, a page is built from the templates and the compiled translations. Both
+# change only with a deploy (the image compiles the catalogues when it is built, Dockerfile).
+TEMPLATE_FOLDERS = (
+    Path(settings.BASE_DIR) / "templates",
+    Path(__file__).resolve().parent / "templates",
+)
+CATALOGUES = Path(settings.BASE_DIR) / "locale"
+
+
+@functools.cache
+def _code_modified() -> float:
+    """The newest modification time of the templates and compiled translations."""
+    files = [p for folder in TEMPLATE_FOLDERS for p in folder.rglob("*.html")]
+    files += list(CATALOGUES.rglob("*.mo"))
+    return max((p.stat().st_mtime for p in files), default=0.0)
+
+
+def _generation() -> tuple[Any, ...]:
+    return (
+        get_library().version,
+        timezone.localdate(),
+        settings.RETENTION_DAYS_AFTER_CLOSE,
+        settings.SITE_NAME,
+        settings.QUICK_EXIT_URL,
+    )
+
+
+# --- Kept pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The page's bytes in one content coding, and their ETag."""
+
+    body: bytes
+    etag: str
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    headers: tuple[tuple[str, str], ...]  # the rendered response's own (Content-Type, ...)
+    identity: Variant
+    gzip: Variant | None  # None when compressing saves nothing
+    last_modified: int  # seconds since the epoch
+    serves: Condition
+
+    def response(self, request: HttpRequest) -> HttpResponseBase:
+        accepts = request.META.get("HTTP_ACCEPT_ENCODING", "")
+        variant = self.gzip if self.gzip and accepts_gzip(accepts) else self.identity
+        response = HttpResponse(variant.body)
+        for name, value in self.headers:
+            response.headers[name] = value
+        response.headers["Content-Length"] = str(len(variant.body))
+        if variant.encoding:
+            response.headers["Content-Encoding"] = variant.encoding
+        # Every variant says which request header chose it, or a shared cache could hand gzip
+        # to a client that cannot read it.
+        response.headers["Vary"] = "Accept-Encoding"
+        response.headers["ETag"] = variant.etag
+        response.headers["Last-Modified"] = http_date(self.last_modified)
+        # A returning reader's browser keeps the page but asks every time; an unchanged page
+        # costs it a 304 of a few hundred bytes.
+        response.headers["Cache-Control"] = "no-cache"
+        # 304 (If-None-Match, If-Modified-Since) or 412, with the same Vary and ETag.
+        conditional = get_conditional_response(
+            request, etag=variant.etag, last_modified=self.last_modified, response=response
+        )
+        return conditional or response
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (RFC 9110 section 12.5.3): named with a
+    quality above 0, or `*` with one and gzip not named."""
+    qualities: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.partition(";")
+        quality = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+        qualities[coding.strip().lower()] = quality
+    for coding in ("gzip", "x-gzip"):
+        if coding in qualities:
+            return qualities[coding] > 0
+    return qualities.get("*", 0.0) > 0
+
+
+# Headers that make a response depend on something other than its path, or that this module
+# sets itself.
+_REFUSED_HEADERS = ("Vary", "Cache-Control", "ETag", "Content-Encoding", "Set-Cookie")
+_REPLACED_HEADERS = {"content-length", "last-modified"}
+
+
+def keep(request: HttpRequest, response: HttpResponseBase) -> KeptPage | None:
+    """The response to keep for every reader of this path, or None if it must not be kept."""
+    match = request.resolver_match  # set by URL resolution; None if it never got that far
+    condition = _VIEWS.get(match.func) if match is not None else None
+    if condition is None or not condition(request):
+        return None
+    if not isinstance(response, HttpResponse) or response.status_code != 200:
+        return None
+    if response.cookies or any(response.has_header(name) for name in _REFUSED_HEADERS):
+        return None
+    body = response.content
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    compressed = gzip.compress(body, compresslevel=9, mtime=0)
+    last_modified = max(get_library().modified, _code_modified())
+    # A view whose page changed on a given day (the out-of-date notice) says so itself.
+    changed = parse_http_date_safe(response.headers.get("Last-Modified", ""))
+    if changed is not None:
+        last_modified = max(last_modified, changed)
+    return KeptPage(
+        headers=tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in _REPLACED_HEADERS
+        ),
+        identity=Variant(body, f'"{digest}"'),
+        gzip=Variant(compressed, f'"{digest}-gzip"', "gzip")
+        if len(compressed) < len(body)
+        else None,
+        last_modified=int(last_modified),
+        serves=condition,
+    )
+
+
+def day_started(day: date) -> int:
+    """The start of `day` in the portal's time zone, in seconds since the epoch (for a view's
+    Last-Modified when its page changes on that day)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return int(start.timestamp())
+
+
+class _Store:
+    """The kept pages of the current generation, by path. The pair is replaced as a whole, so
+    the two threads of a gunicorn worker never see one generation's pages under another's."""
+
+    def __init__(self) -> None:
+        self._current: tuple[tuple[Any, ...] | None, dict[str, KeptPage]] = (None, {})
+
+    def pages(self) -> dict[str, KeptPage]:
+        generation = _generation()
+        current, pages = self._current
+        if current != generation:
+            pages = {}
+            self._current = (generation, pages)
+        return pages
+
+    def forget(self) -> None:
+        self._current = (None, {})
+
+
+STORE = _Store()
+
+
+@receiver(setting_changed)
+def _forget_on_setting_change(**kwargs: object) -> None:
+    STORE.forget()
+
+
+class RenderedPagesMiddleware:
+    """Serves kept rights pages from memory; renders and keeps them on first request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        pages = STORE.pages()
+        page = pages.get(request.path_info)
+        if page is not None and page.serves(request):
+            # What CommonMiddleware would have checked: a Host not allowed is a 400.
+            request.get_host()
+            return page.response(request)
+        response = self.get_response(request)
+        page = keep(request, response)
+        if page is None:
+            return response
+        pages[request.path_info] = page
+        # The first reader gets exactly what every later one will.
+        return page.response(request)
