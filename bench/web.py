@@ -25,6 +25,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).with_name("report.lua")
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+# py-spy's output with --profile: flame graphs, or "raw" collapsed stacks (one line per stack,
+# for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw.
+PROFILE_FORMAT = os.environ.get("PROFILE_FORMAT", "flamegraph")
 # What a browser sends with a form under `Referrer-Policy: no-referrer` (portal/middleware.py).
 FORM_HEADERS = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
 
@@ -152,12 +155,26 @@ def require_wrk() -> None:
 
 
 def wrk(
-    url: str, *, connections: int, seconds: int, headers: dict[str, str], warm_up: int = 2
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str],
+    warm_up: int = 2,
+    profile: tuple[Gunicorn, Path] | None = None,
+    expected_status: int = 0,
 ) -> Load:
     """Load `url` for `seconds` with `connections` open connections; fail on any error status.
 
     A first run of `warm_up` seconds is not counted: each worker parses templates and content on
     its first requests, which is not what a running server does.
+
+    With `expected_status`, every response must have that status (wrk itself only counts those
+    of 400 and above as errors).
+
+    With `profile` (a server and a folder), py-spy samples each of the server's workers during
+    the measured run and writes one flame graph per worker there (the figures of that run include
+    py-spy's own cost, so they are not the ones to report).
     """
     command = [
         *("wrk", "--threads", "2", "--connections", str(connections)),
@@ -165,12 +182,18 @@ def wrk(
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
-    subprocess.run([*command, "--duration", f"{warm_up}s", url], capture_output=True, check=True)
+    if warm_up:
+        warm = [*command, "--duration", f"{warm_up}s", url]
+        subprocess.run(warm, capture_output=True, check=True)
+    env = {**os.environ, "BENCH_EXPECTED_STATUS": str(expected_status or "")}
     command += ["--duration", f"{seconds}s"]
-    result = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    profilers = start_profilers(*profile, seconds) if profile else []
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True, env=env)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
-    if figures["socket_errors"] or figures["non_2xx_3xx"]:
+    if figures["socket_errors"] or figures["non_2xx_3xx"] or figures["unexpected_status"]:
         raise RuntimeError(f"wrk saw errors on {url}:\n{result.stdout}")
     return Load(
         requests=figures["requests"],
@@ -179,6 +202,28 @@ def wrk(
         p95=figures["p95_us"] / 1e6,
         p99=figures["p99_us"] / 1e6,
     )
+
+
+def start_profilers(server: Gunicorn, folder: Path, seconds: int) -> list[subprocess.Popen[bytes]]:
+    """py-spy (`pip install py-spy`) recording each gunicorn worker for `seconds`, as flame
+    graphs in `folder`."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        sys.exit("--profile needs py-spy: `.venv/bin/pip install py-spy`")
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "svg" if PROFILE_FORMAT == "flamegraph" else "txt"
+    return [
+        subprocess.Popen(
+            [
+                *(py_spy, "record", "--pid", str(pid), "--duration", str(seconds)),
+                *("--rate", "250", "--nonblocking", "--format", PROFILE_FORMAT),
+                *("--output", str(folder / f"worker-{number}.{suffix}")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for number, pid in enumerate(server.workers())
+    ]
 
 
 # --- A browser, just enough of one ---------------------------------------------------------------
