@@ -105,16 +105,44 @@ def _generation() -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Variant:
-    """The page's bytes in one content coding, and their ETag."""
+    """The page's bytes in one content coding, their ETag, and every header sent with them
+    (built once: a kept page costs about as much Python per request as a static file)."""
 
     body: bytes
     etag: str
-    encoding: str = ""
+    headers: tuple[tuple[str, str], ...]
+
+
+def variant(
+    body: bytes, etag: str, encoding: str, rendered: tuple[tuple[str, str], ...], modified: int
+) -> Variant:
+    headers = [*rendered, ("Content-Length", str(len(body)))]
+    if encoding:
+        headers.append(("Content-Encoding", encoding))
+    headers += [
+        # Every variant says which request header chose it, or a shared cache could hand gzip
+        # to a client that cannot read it.
+        ("Vary", "Accept-Encoding"),
+        ("ETag", etag),
+        ("Last-Modified", http_date(modified)),
+        # A returning reader's browser keeps the page but asks every time; an unchanged page
+        # costs it a 304 of a few hundred bytes.
+        ("Cache-Control", "no-cache"),
+    ]
+    return Variant(body, etag, tuple(headers))
+
+
+# The request headers that make a request conditional (RFC 9110 section 13.1).
+_CONDITIONS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
 
 
 @dataclass(frozen=True)
 class KeptPage:
-    headers: tuple[tuple[str, str], ...]  # the rendered response's own (Content-Type, ...)
     identity: Variant
     gzip: Variant | None  # None when compressing saves nothing
     last_modified: int  # seconds since the epoch
@@ -122,28 +150,21 @@ class KeptPage:
 
     def response(self, request: HttpRequest) -> HttpResponseBase:
         accepts = request.META.get("HTTP_ACCEPT_ENCODING", "")
-        variant = self.gzip if self.gzip and accepts_gzip(accepts) else self.identity
-        response = HttpResponse(variant.body)
-        for name, value in self.headers:
+        chosen = self.gzip if self.gzip and accepts_gzip(accepts) else self.identity
+        response = HttpResponse(chosen.body)
+        for name, value in chosen.headers:
             response.headers[name] = value
-        response.headers["Content-Length"] = str(len(variant.body))
-        if variant.encoding:
-            response.headers["Content-Encoding"] = variant.encoding
-        # Every variant says which request header chose it, or a shared cache could hand gzip
-        # to a client that cannot read it.
-        response.headers["Vary"] = "Accept-Encoding"
-        response.headers["ETag"] = variant.etag
-        response.headers["Last-Modified"] = http_date(self.last_modified)
-        # A returning reader's browser keeps the page but asks every time; an unchanged page
-        # costs it a 304 of a few hundred bytes.
-        response.headers["Cache-Control"] = "no-cache"
+        if not any(name in request.META for name in _CONDITIONS):
+            return response
         # 304 (If-None-Match, If-Modified-Since) or 412, with the same Vary and ETag.
         conditional = get_conditional_response(
-            request, etag=variant.etag, last_modified=self.last_modified, response=response
+            request, etag=chosen.etag, last_modified=self.last_modified, response=response
         )
         return conditional or response
 
 
+# Browsers send a handful of different values: each is read once.
+@functools.lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header accepts gzip (RFC 9110 section 12.5.3): named with a
     quality above 0, or `*` with one and gzip not named."""
@@ -188,17 +209,18 @@ def keep(request: HttpRequest, response: HttpResponseBase) -> KeptPage | None:
     changed = parse_http_date_safe(response.headers.get("Last-Modified", ""))
     if changed is not None:
         last_modified = max(last_modified, changed)
+    rendered = tuple(
+        (name, value)
+        for name, value in response.headers.items()
+        if name.lower() not in _REPLACED_HEADERS
+    )
+    modified = int(last_modified)
+    identity = variant(body, f'"{digest}"', "", rendered, modified)
+    compressed_variant = variant(compressed, f'"{digest}-gzip"', "gzip", rendered, modified)
     return KeptPage(
-        headers=tuple(
-            (name, value)
-            for name, value in response.headers.items()
-            if name.lower() not in _REPLACED_HEADERS
-        ),
-        identity=Variant(body, f'"{digest}"'),
-        gzip=Variant(compressed, f'"{digest}-gzip"', "gzip")
-        if len(compressed) < len(body)
-        else None,
-        last_modified=int(last_modified),
+        identity=identity,
+        gzip=compressed_variant if len(compressed) < len(body) else None,
+        last_modified=modified,
         serves=condition,
     )
 
