@@ -10,8 +10,9 @@ locale middleware, and the security headers are added by the same outer middlewa
 other response (portal/middleware.py, Django's CSP and SecurityMiddleware;
 tests/test_security_headers.py).
 
-A page is kept under its path, which names its language and the page (/fr/rights/glossary/), in
-a store that holds one generation of pages. A generation is everything else a page depends on:
+A page is kept under its path, which names its language and the page (/fr/rights/glossary/;
+with the script prefix, if any, since links are built with it), in a store that holds one
+generation of pages. A generation is everything else a page depends on:
 
 - the content version, a hash of every file under rights/content/ (rights/content.py): a changed
   Markdown file, read when a deploy restarts the processes, gives new pages without any flush;
@@ -25,7 +26,8 @@ each page: at most (explainers + 3) pages per language, about 20 KB each with it
 
 Nothing that depends on the reader is ever kept. Only views marked with `served_from_memory`
 qualify, and only for a response that shows it depends on nobody: status 200, not streamed, no
-cookie set, and no Vary, Cache-Control, ETag or Content-Encoding header of its own. Django adds
+cookie set, no CSP nonce used, and no Vary, Cache-Control, ETag or Content-Encoding header of
+its own. Django adds
 `Vary: Cookie` as soon as a view or template reads the session or asks for a CSRF token, so a
 page that did either is served as rendered and never kept (tests/rights/test_pages.py).
 """
@@ -43,6 +45,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csp import get_nonce
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
@@ -201,6 +204,13 @@ def keep(request: HttpRequest, response: HttpResponseBase) -> KeptPage | None:
         return None
     if response.cookies or any(response.has_header(name) for name in _REFUSED_HEADERS):
         return None
+    # A CSP nonce is for one response only, and a view's own CSP lives on its response object.
+    if (
+        get_nonce(request)
+        or hasattr(response, "_csp_config")
+        or hasattr(response, "_csp_ro_config")
+    ):
+        return None
     body = response.content
     digest = hashlib.sha256(body).hexdigest()[:32]
     compressed = gzip.compress(body, compresslevel=9, mtime=0)
@@ -269,7 +279,7 @@ class RenderedPagesMiddleware:
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         pages = STORE.pages()
-        page = pages.get(request.path_info)
+        page = pages.get(request.path)
         if page is not None and page.serves(request):
             # What CommonMiddleware would have checked: a Host not allowed is a 400.
             request.get_host()
@@ -278,6 +288,6 @@ class RenderedPagesMiddleware:
         page = keep(request, response)
         if page is None:
             return response
-        pages[request.path_info] = page
+        pages[request.path] = page
         # The first reader gets exactly what every later one will.
         return page.response(request)

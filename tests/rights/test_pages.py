@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
 from django.utils import timezone, translation
+from django.utils.csp import LazyNonce
 from django.utils.http import http_date, parse_http_date
 
 import rights.content
@@ -104,6 +105,17 @@ def test_a_missing_page_a_post_and_staff_and_intake_pages_are_never_kept() -> No
     assert kept_paths() == set()
 
 
+def test_a_page_served_under_a_script_prefix_is_kept_apart() -> None:
+    # Behind a proxy that mounts the portal under a prefix, the language links (built from the
+    # request's path, portal/context_processors.py) carry the prefix.
+    prefixed = Client().get(EXPLAINER, SCRIPT_NAME="/portal")
+    assert f'href="/portal{EXPLAINER}"' in prefixed.content.decode()
+    plain = Client().get(EXPLAINER)
+    assert plain.templates != []
+    assert f'href="{EXPLAINER}"' in plain.content.decode()
+    assert 'href="/portal/' not in plain.content.decode()
+
+
 def test_an_unknown_host_is_refused_even_for_a_kept_page() -> None:
     Client().get(EXPLAINER)
     response = Client(raise_request_exception=False).get(
@@ -141,10 +153,23 @@ def test_a_kept_page_is_the_same_for_a_caseworker_with_no_cookie_or_csrf_token()
     assert compressed["Vary"] == "Accept-Encoding"
 
 
-def keep_for(response_changes: dict[str, str], *, cookie: bool = False, status: int = 200):
+def keep_for(
+    response_changes: dict[str, str],
+    *,
+    cookie: bool = False,
+    status: int = 200,
+    nonce_used: bool = False,
+    own_csp: bool = False,
+):
     request = RequestFactory().get(EXPLAINER)
     request.resolver_match = resolve(EXPLAINER)
+    nonce = LazyNonce()  # as ContentSecurityPolicyMiddleware sets it
+    request._csp_nonce = nonce  # type: ignore[attr-defined]
+    if nonce_used:
+        str(nonce)
     response = HttpResponse("<p>page</p>", status=status)
+    if own_csp:  # as django.views.decorators.csp.csp_override does
+        response._csp_config = {"default-src": ["'none'"]}  # type: ignore[attr-defined]
     for name, value in response_changes.items():
         response.headers[name] = value
     if cookie:
@@ -162,6 +187,9 @@ def test_a_response_that_read_the_session_or_a_csrf_token_or_sets_a_cookie_is_no
     assert keep_for({"Cache-Control": "no-store"}) is None
     assert keep_for({"Content-Encoding": "gzip"}) is None
     assert keep_for({}, status=404) is None
+    # A nonce is for one response; a view's own policy would not follow the kept copy.
+    assert keep_for({}, nonce_used=True) is None
+    assert keep_for({}, own_csp=True) is None
 
 
 def test_only_the_marked_rights_views_are_kept() -> None:
