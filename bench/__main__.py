@@ -8,7 +8,8 @@ REDIS_URL and wrk (`apt-get install wrk`). In one run, on this machine:
    time;
 2. gunicorn started as in production (gunicorn.conf.py, DEBUG off, static files collected and
    served by WhiteNoise) on a free loopback port, and an explainer page loaded with wrk against
-   a static copy of the same page (the same bytes) from the same server;
+   a static copy of the same page (the same bytes) from the same server, taking turns, without
+   compression and with gzip, then revalidated (304);
 3. a caseworker signed in over HTTP (password, then TOTP), and the queue and a case page loaded
    with wrk;
 4. survivors sharing accounts with a 1 MB file, each through consent, account, review and Send;
@@ -18,6 +19,7 @@ REDIS_URL and wrk (`apt-get install wrk`). In one run, on this machine:
 
     python -m bench [--accounts 500] [--bursts 3] [--workers 2] [--seconds 10] [--cases 10000]
     python -m bench --only routing    # the routing figures alone
+    python -m bench --only explainer [--rounds 3] [--profile DIR]   # the explainer alone
 
 It prints one table; docs/performance.md records it with the machine it came from.
 """
@@ -571,6 +573,8 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
         ]
     # A returning reader's browser asks whether its copy is still current (rights/pages.py).
     etag = page_headers.get("ETag", "")
+    if not etag:  # the code before issue 16
+        return rows
     revalidation = web.wrk(
         server.base + EXPLAINER,
         connections=WEB_CONNECTIONS,

@@ -26,8 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).with_name("report.lua")
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 # py-spy's output with --profile: flame graphs, or "raw" collapsed stacks (one line per stack,
-# for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw.
+# for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw. With
+# PROFILE_GIL=1 only the thread holding the GIL is sampled: where the CPU goes, without the time
+# a worker's second thread spends waiting for the GIL (which py-spy otherwise shows in whatever
+# call the thread is in, such as gunicorn's socket write).
 PROFILE_FORMAT = os.environ.get("PROFILE_FORMAT", "flamegraph")
+PROFILE_GIL = os.environ.get("PROFILE_GIL", "") == "1"
 # What a browser sends with a form under `Referrer-Policy: no-referrer` (portal/middleware.py).
 FORM_HEADERS = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
 
@@ -117,11 +121,28 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Gunicorn:
     else:
         server.stop()
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
-    # Every worker imports the project on its first request, not before: wait for all of them.
+    # Wait for every worker, and until they are idle: each parses the rights library before it
+    # takes requests (portal/wsgi.py), which on a busy machine takes seconds, and the first
+    # measured run would otherwise share the cores with the last workers starting.
     expected = _configured_workers(env)
     while len(server.workers()) < expected and time.monotonic() < deadline:
         time.sleep(0.1)
+    while time.monotonic() < deadline:
+        before = {pid: cpu_ticks(pid) for pid in server.workers()}
+        time.sleep(0.5)
+        if all(cpu_ticks(pid) - ticks <= 2 for pid, ticks in before.items()):
+            break
     return server
+
+
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process has used (user and system), in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return int(fields[11]) + int(fields[12])
 
 
 def _configured_workers(env: dict[str, str]) -> int:
@@ -217,6 +238,7 @@ def start_profilers(server: Gunicorn, folder: Path, seconds: int) -> list[subpro
             [
                 *(py_spy, "record", "--pid", str(pid), "--duration", str(seconds)),
                 *("--rate", "250", "--nonblocking", "--format", PROFILE_FORMAT),
+                *(["--gil"] if PROFILE_GIL else []),
                 *("--output", str(folder / f"worker-{number}.{suffix}")),
             ],
             stdout=subprocess.DEVNULL,
