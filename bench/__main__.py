@@ -513,8 +513,9 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
     compression (as wrk asks) and with gzip (as browsers ask), then a browser revalidating it.
 
     Other work on the machine changes its speed from one minute to the next, so the explainer
-    and the static file take turns, `--rounds` times each; the ratio is the median of the
-    rounds' ratios (each round's two runs are seconds apart), the figures the medians. With
+    and the static file take turns, `--rounds` times each, the explainer first in the first
+    round and second in the next; the ratio is the median of the rounds' ratios (each round's
+    two runs are seconds apart), the figures the medians. With
     --profile, py-spy records each worker during the explainer's first uncompressed run.
     """
     from bench import web
@@ -535,7 +536,10 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
         statics: list[Load] = []
         for number in range(arguments.rounds):
             profile = arguments.profile if encoding == "identity" and not number else None
-            for url, runs in ((EXPLAINER, pages), (static_url, statics)):
+            turns = [(EXPLAINER, pages), (static_url, statics)]
+            # Which goes first alternates, so that a machine getting busier or quieter during
+            # a run favours neither.
+            for url, runs in turns if number % 2 == 0 else reversed(turns):
                 runs.append(
                     web.wrk(
                         server.base + url,
