@@ -1,3 +1,4 @@
+import logging
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -7,8 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 application = get_wsgi_application()
 
 # Parse and render the rights library now, before this worker takes requests: on first use it
-# took each gunicorn worker about a second of CPU, during which its first readers waited
-# (docs/performance.md). A malformed content file also stops the deploy here, not a reader.
-from rights.content import get_library  # noqa: E402  (needs the settings set up above)
+# took each gunicorn worker one to two seconds of CPU, while its first readers waited
+# (docs/performance.md). A malformed content file is logged and leaves the rest of the portal
+# serving (the intake above all); the rights pages then fail as they would have.
+from rights.content import ContentError, get_library  # noqa: E402  (needs the settings above)
 
-get_library()
+try:
+    get_library()
+except ContentError:
+    logging.getLogger(__name__).exception("the rights library could not be read")

@@ -27,9 +27,9 @@ each page: at most (explainers + 3) pages per language, about 20 KB each with it
 Nothing that depends on the reader is ever kept. Only views marked with `served_from_memory`
 qualify, and only for a response that shows it depends on nobody: status 200, not streamed, no
 cookie set, no CSP nonce used, and no Vary, Cache-Control, ETag or Content-Encoding header of
-its own. Django adds
-`Vary: Cookie` as soon as a view or template reads the session or asks for a CSRF token, so a
-page that did either is served as rendered and never kept (tests/rights/test_pages.py).
+its own. Django adds `Vary: Cookie` as soon as a view or template reads the session or asks for a
+CSRF token, so a page that did either is served as rendered and never kept
+(tests/rights/test_pages.py).
 """
 
 import functools
@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -50,26 +50,40 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
-from rights.content import get_library
+from rights.content import ContentError, get_library
 
 # Which views qualify, and on which condition (the search page: only without a query).
 Condition = Callable[[HttpRequest], bool]
-_VIEWS: dict[Callable[..., HttpResponseBase], Condition] = {}
+# Where a marked view leaves, for RenderedPagesMiddleware, the generation it renders in and its
+# condition (a WSGI environ key: namespaced, never a header, which become HTTP_*).
+_MARK = "rights.pages.kept"
 
 
 def _always(request: HttpRequest) -> bool:
     return True
 
 
-def served_from_memory[V: Callable[..., HttpResponseBase]](
+def served_from_memory[**P](
     when: Condition = _always,
-) -> Callable[[V], V]:
+) -> Callable[
+    [Callable[Concatenate[HttpRequest, P], HttpResponseBase]],
+    Callable[Concatenate[HttpRequest, P], HttpResponseBase],
+]:
     """Marks a view whose page, when `when(request)` holds, is the same for every reader of its
-    path. Put it outermost: URL resolution names the function it marks."""
+    path, so that RenderedPagesMiddleware keeps it after rendering."""
 
-    def mark(view: V) -> V:
-        _VIEWS[view] = when
-        return view
+    def mark(
+        view: Callable[Concatenate[HttpRequest, P], HttpResponseBase],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
+        @functools.wraps(view)
+        def marked(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+            if when(request):
+                # Taken before rendering: a page rendered as midnight passes is kept under the
+                # day before, and so dropped at its next request, never kept a day too long.
+                request.META[_MARK] = (_generation(), when)
+            return view(request, *args, **kwargs)
+
+        return marked
 
     return mark
 
@@ -150,6 +164,7 @@ class KeptPage:
     gzip: Variant | None  # None when compressing saves nothing
     last_modified: int  # seconds since the epoch
     serves: Condition
+    generation: tuple[Any, ...]  # what it was rendered with
 
     def response(self, request: HttpRequest) -> HttpResponseBase:
         accepts = request.META.get("HTTP_ACCEPT_ENCODING", "")
@@ -196,10 +211,10 @@ _REPLACED_HEADERS = {"content-length", "last-modified"}
 
 def keep(request: HttpRequest, response: HttpResponseBase) -> KeptPage | None:
     """The response to keep for every reader of this path, or None if it must not be kept."""
-    match = request.resolver_match  # set by URL resolution; None if it never got that far
-    condition = _VIEWS.get(match.func) if match is not None else None
-    if condition is None or not condition(request):
+    mark = request.META.get(_MARK)
+    if mark is None:  # not a marked view, or its condition did not hold
         return None
+    generation, condition = mark
     if not isinstance(response, HttpResponse) or response.status_code != 200:
         return None
     if response.cookies or any(response.has_header(name) for name in _REFUSED_HEADERS):
@@ -232,6 +247,7 @@ def keep(request: HttpRequest, response: HttpResponseBase) -> KeptPage | None:
         gzip=compressed_variant if len(compressed) < len(body) else None,
         last_modified=modified,
         serves=condition,
+        generation=generation,
     )
 
 
@@ -243,19 +259,42 @@ def day_started(day: date) -> int:
 
 
 class _Store:
-    """The kept pages of the current generation, by path. The pair is replaced as a whole, so
-    the two threads of a gunicorn worker never see one generation's pages under another's."""
+    """The kept pages of one generation, by path. The pair is replaced as a whole, so the two
+    threads of a gunicorn worker never see one generation's pages under another's.
+
+    The generation is worked out only for a path that has a kept page (a rights page): other
+    requests cost one dictionary lookup, and never read the rights library, so the intake works
+    even if the content cannot be read (tests/rights/test_pages.py)."""
 
     def __init__(self) -> None:
         self._current: tuple[tuple[Any, ...] | None, dict[str, KeptPage]] = (None, {})
 
-    def pages(self) -> dict[str, KeptPage]:
-        generation = _generation()
-        current, pages = self._current
-        if current != generation:
-            pages = {}
+    def get(self, path: str) -> KeptPage | None:
+        generation, pages = self._current
+        page = pages.get(path)
+        if page is None:
+            return None
+        try:
+            now = _generation()
+        except ContentError:  # the rights views fail on their own; nothing old is served
+            now = None
+        if generation != now:
+            self.forget()
+            return None
+        return page
+
+    def put(self, path: str, page: KeptPage) -> None:
+        generation, pages = self._current
+        if generation != page.generation:
+            # A new generation: the old pages go. (A page rendered just before it changed
+            # brings back its own, which the next get() drops again.)
+            generation, pages = page.generation, {}
             self._current = (generation, pages)
-        return pages
+        pages[path] = page
+
+    def pages(self) -> dict[str, KeptPage]:
+        """The pages kept now (for tests and the bench)."""
+        return dict(self._current[1])
 
     def forget(self) -> None:
         self._current = (None, {})
@@ -278,8 +317,7 @@ class RenderedPagesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        pages = STORE.pages()
-        page = pages.get(request.path)
+        page = STORE.get(request.path)
         if page is not None and page.serves(request):
             # What CommonMiddleware would have checked: a Host not allowed is a 400.
             request.get_host()
@@ -288,6 +326,6 @@ class RenderedPagesMiddleware:
         page = keep(request, response)
         if page is None:
             return response
-        pages[request.path] = page
+        STORE.put(request.path, page)
         # The first reader gets exactly what every later one will.
         return page.response(request)
