@@ -1,7 +1,7 @@
 """The rights library's pages. Content comes from rights.content, parsed once per process.
 
 Every page here except a search with a query is rendered once per process and then served from
-memory with its gzip copy (rights/pages.py): `served_from_memory` marks them, outermost.
+memory with its gzip copy (rights/pages.py): `served_from_memory` marks them.
 """
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
