@@ -529,6 +529,8 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
     if explainer != copy:
         raise RuntimeError("gunicorn's explainer page is not the page copied as a static file")
     size = len(explainer.encode())
+    # Other work on this machine moves these figures most: say how busy it was for them.
+    load_before = os.getloadavg()[0]
     rows = []
     for encoding in ("identity", "gzip"):
         headers = {**web.PROXY_HEADERS, "Accept-Encoding": encoding}
@@ -575,6 +577,12 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
                 ", ".join(f"{r:.2f}x" for r in rates) + "; " + ", ".join(f"{r:.2f}x" for r in p99s),
             ),
         ]
+    rows.append(
+        Row(
+            "explainer and static file runs: load average at their start, at their end",
+            f"{load_before:.1f}, {os.getloadavg()[0]:.1f}",
+        )
+    )
     # A returning reader's browser asks whether its copy is still current (rights/pages.py).
     etag = page_headers.get("ETag", "")
     if not etag:  # the code before issue 16
