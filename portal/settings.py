@@ -164,6 +164,9 @@ MIDDLEWARE = [
     # cookies there, and an Onion-Location header on the clearnet site (portal/onion.py).
     "portal.onion.OnionAwareSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Rights pages that are the same for every reader, served from memory like static files,
+    # before any middleware that reads the session or a cookie (rights/pages.py).
+    "rights.pages.RenderedPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
