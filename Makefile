@@ -29,6 +29,7 @@ help:
 	@echo "make test     lint, type check and the whole test suite"
 	@echo "make worker   a Celery worker with beat (needs REDIS_URL)"
 	@echo "make bench    benchmarks (see docs/performance.md)"
+	@echo "make deploy-check  the Docker deployment, for real: HTTPS, onion, backup, restore (root)"
 	@echo "make messages extract translatable strings into locale/*/LC_MESSAGES/django.po"
 	@echo "make lock     re-pin requirements*.txt from pyproject.toml"
 
@@ -106,6 +107,13 @@ test: install lint typecheck
 .PHONY: bench
 bench: install
 	$(BIN)/python -m bench
+
+# make deploy-check: build the image, run the whole stack with Docker and prove the deployment
+# path (README, "Deployment"; scripts/deploy_check.py). Needs root and Debian's docker.io,
+# docker-compose, debootstrap and age; starts Docker's engine if none runs.
+.PHONY: deploy-check
+deploy-check: $(VENV)/.installed
+	$(BIN)/python scripts/deploy_check.py
 
 .PHONY: messages
 messages: $(VENV)/.installed

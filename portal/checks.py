@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core import checks
 
 CSRF_MIDDLEWARE = "portal.middleware.CsrfViewMiddleware"
+SECURITY_MIDDLEWARE = "portal.onion.OnionAwareSecurityMiddleware"
+DJANGO_SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
 
 
 def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -20,6 +22,39 @@ def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks
             )
         ]
     return []
+
+
+def check_security_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Stands in for Django's security.W001, which looks for Django's SecurityMiddleware by name
+    and cannot recognise our subclass (portal/onion.py). Django's checks of HSTS, the HTTPS
+    redirect, nosniff, the referrer and opener policies run only when it finds that name, so
+    they are run here as if it had."""
+    if SECURITY_MIDDLEWARE not in settings.MIDDLEWARE:
+        return [
+            checks.Warning(
+                f"{SECURITY_MIDDLEWARE} must be in MIDDLEWARE: without it there is no HTTPS "
+                "redirect, HSTS or nosniff header.",
+                id="portal.W002",
+            )
+        ]
+    from django.core.checks.security import base
+    from django.test.utils import override_settings
+
+    as_django = [
+        DJANGO_SECURITY_MIDDLEWARE if name == SECURITY_MIDDLEWARE else name
+        for name in settings.MIDDLEWARE
+    ]
+    djangos_checks = (
+        base.check_sts,
+        base.check_sts_include_subdomains,
+        base.check_sts_preload,
+        base.check_content_type_nosniff,
+        base.check_ssl_redirect,
+        base.check_referrer_policy,
+        base.check_cross_origin_opener_policy,
+    )
+    with override_settings(MIDDLEWARE=as_django):
+        return [message for check in djangos_checks for message in check(app_configs)]
 
 
 def check_help_contacts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

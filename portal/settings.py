@@ -6,8 +6,9 @@ a portal that starts with a guessable key would put survivors at risk.
 """
 
 import os
+import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -91,6 +92,34 @@ def database_from_url(url: str) -> dict[str, object]:
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported")
 
 
+def url_with_password(url: str, password: str) -> str:
+    """Put a password (from NAME_PASSWORD_FILE, a Docker secret) into a service URL, so that the
+    URL itself can sit in docker-compose.yml: postgres://portal_app@postgres:5432/portal."""
+    if not url or not password:
+        return url
+    parts = urlsplit(url)
+    user = parts.netloc.rpartition("@")[0].partition(":")[0]
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- Keys a process never uses (docker-compose.yml) --------------------------------------------
+
+# The worker, beat and migrate sign nothing, look up no receipt and open no TOTP secret, so compose
+# does not give them SECRET_KEY, RECEIPT_LOOKUP_KEY or MFA_SECRETS_KEY (least privilege); it names
+# them in UNUSED_SECRETS instead. Each then gets a random value known to this process alone: a
+# signature made with it by mistake is never trusted by web, so such a bug fails loudly.
+UNUSABLE_WHEN_UNUSED = {"SECRET_KEY", "RECEIPT_LOOKUP_KEY", "MFA_SECRETS_KEY"}
+for unused in filter(None, os.environ.get("UNUSED_SECRETS", "").replace(" ", "").split(",")):
+    if unused not in UNUSABLE_WHEN_UNUSED:
+        raise ImproperlyConfigured(f"UNUSED_SECRETS may name {sorted(UNUSABLE_WHEN_UNUSED)} only")
+    if os.environ.get(f"{unused}_FILE"):
+        raise ImproperlyConfigured(f"{unused}_FILE is given, yet UNUSED_SECRETS names {unused}")
+    # setdefault: a child process that starts Python again keeps its parent's value.
+    os.environ.setdefault(unused, secrets.token_urlsafe(50))
+
+
 # --- Core -------------------------------------------------------------------------------------
 
 DEBUG = envbool("DEBUG", False)
@@ -137,8 +166,13 @@ MIDDLEWARE = [
     # redirects and the 400 for a bad Host, and inside WhiteNoise the static files (an SVG opened
     # on its own is a document that could run script).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # Django's SecurityMiddleware, except on the onion host: no HTTPS redirect, HSTS or Secure
+    # cookies there, and an Onion-Location header on the clearnet site (portal/onion.py).
+    "portal.onion.OnionAwareSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Rights pages that are the same for every reader, served from memory like static files,
+    # before any middleware that reads the session or a cookie (rights/pages.py).
+    "rights.pages.RenderedPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,14 +208,20 @@ TEMPLATES = [
 
 # --- Data stores ------------------------------------------------------------------------------
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///var/portal.sqlite3")
-refuse_placeholder("DATABASE_URL", DATABASE_URL)
+# DATABASE_PASSWORD_FILE and REDIS_PASSWORD_FILE (Docker secrets) add a password to these URLs.
+refuse_placeholder("DATABASE_URL", os.environ.get("DATABASE_URL", ""))
+DATABASE_URL = url_with_password(
+    os.environ.get("DATABASE_URL", "sqlite:///var/portal.sqlite3"),
+    envsecret("DATABASE_PASSWORD", required=False),
+)
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 # Without REDIS_URL (make run, or tests without services) the cache is per-process and Celery
 # runs tasks in-process. With it, the cache and the broker are the same Redis.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-refuse_placeholder("REDIS_URL", REDIS_URL)
+refuse_placeholder("REDIS_URL", os.environ.get("REDIS_URL", ""))
+REDIS_URL = url_with_password(
+    os.environ.get("REDIS_URL", ""), envsecret("REDIS_PASSWORD", required=False)
+)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -362,7 +402,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
 # Django's W003 looks for its own CSRF middleware by name; ours is a subclass (adapted to
 # no-referrer), and portal.checks.check_csrf_middleware makes sure it is installed instead.
-SILENCED_SYSTEM_CHECKS = ["security.W003"]
+# W001 likewise for SecurityMiddleware (portal/onion.py; portal.checks.check_security_middleware).
+SILENCED_SYSTEM_CHECKS = ["security.W003", "security.W001"]
 # Uploads are streamed through our own handlers; keep Django's in-memory ceiling for other forms.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -517,3 +558,14 @@ ADMIN_ENABLED = envbool("ADMIN_ENABLED", DEBUG)
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 refuse_placeholder("ADMIN_URL", ADMIN_URL)
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# --- The onion address (docker-compose.yml, profile onion; docs/operations.md) ---------------
+
+# The hostname Tor made for the portal (docker compose exec tor cat /var/lib/tor/portal/hostname).
+# When set, the portal answers it over plain HTTP and tells Tor Browser about it on the clearnet
+# site (portal/onion.py).
+ONION_HOST = os.environ.get("ONION_HOST", "").strip().lower()
+if ONION_HOST:
+    if not ONION_HOST.endswith(".onion"):
+        raise ImproperlyConfigured(f"ONION_HOST must end in .onion, got {ONION_HOST!r}")
+    ALLOWED_HOSTS.append(ONION_HOST)

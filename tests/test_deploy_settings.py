@@ -11,8 +11,9 @@ from tests.production import PRODUCTION_ENV, SETTINGS_AS_JSON, run_django
 def test_check_deploy_reports_nothing_with_production_settings() -> None:
     result = run_django(["manage.py", "check", "--deploy", "--fail-level", "DEBUG"], PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
-    # One silenced: Django's CSRF-by-name check, replaced by portal.E001 (tested below).
-    assert "System check identified no issues (1 silenced)." in result.stdout
+    # Two silenced: Django's checks that look for its CSRF and security middleware by name,
+    # replaced by portal.E001 and portal.check_security_middleware (tested below).
+    assert "System check identified no issues (2 silenced)." in result.stdout
 
 
 def test_a_missing_csrf_middleware_is_an_error(settings) -> None:
@@ -21,6 +22,20 @@ def test_a_missing_csrf_middleware_is_an_error(settings) -> None:
     assert check_csrf_middleware() == []
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "Csrf" not in m]
     assert [error.id for error in check_csrf_middleware()] == ["portal.E001"]
+
+
+def test_djangos_security_checks_still_run_for_the_onion_aware_middleware(settings) -> None:
+    from portal.checks import check_security_middleware
+
+    settings.SECURE_HSTS_SECONDS = 63072000
+    settings.SECURE_SSL_REDIRECT = True
+    assert check_security_middleware() == []
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SECURE_SSL_REDIRECT = False
+    assert {m.id for m in check_security_middleware()} == {"security.W004", "security.W008"}
+    onion_aware = "portal.onion.OnionAwareSecurityMiddleware"
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != onion_aware]
+    assert [m.id for m in check_security_middleware()] == ["portal.W002"]
 
 
 def test_it_refuses_to_start_without_a_secret_key() -> None:

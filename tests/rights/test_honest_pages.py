@@ -105,6 +105,75 @@ def test_the_explainer_about_an_account_lists_its_readers_and_retention(language
             assert html.escape(sentence, quote=False) in page.html
 
 
+# --- Precision: what translators and reviewers found imprecise in the English ------------------
+
+
+def test_forced_pregnancy_is_defined_as_article_7_2_f_says() -> None:
+    # "with the intent of affecting the ethnic composition of any population or carrying out other
+    # grave violations of international law", not "other grave crimes".
+    definition = LIBRARY.glossary["en"]["forced-pregnancy"].definition
+    assert "grave crimes" not in definition
+    assert "other very serious violations of international law" in definition
+
+
+def test_judgments_convict_on_counts_not_on_a_number_of_crimes() -> None:
+    for slug in ("gender-persecution-cases-so-far", "gender-crimes-cases-now"):
+        assert not re.search(r"guilty of (more than )?\d+ crimes", text(slug)), slug
+        assert "guilty on 27 counts (charges)" in text(slug), slug
+    assert "guilty on more than 60 counts (charges)" in text("gender-crimes-cases-now")
+
+
+def test_the_darfur_verdict_is_under_appeal_not_over() -> None:
+    intro = ENGLISH["gender-persecution-cases-so-far"].text.split("Al Hassan (Mali)", 1)[0]
+    assert "has also ended" not in intro
+    assert "the trial judges have given their verdict" in intro
+    assert "The defence lawyers have appealed, so the verdict is not final yet." in intro
+
+
+def test_al_hassans_acquittals_say_what_was_not_proved() -> None:
+    cases = text("gender-persecution-cases-so-far")
+    assert "found not guilty of rape" not in cases
+    assert (
+        "The judges did not find it proved that he was responsible for these crimes, in the way "
+        "they were charged against him. So he was acquitted of these charges."
+    ) in cases
+
+
+def test_the_summary_of_the_cases_page_matches_its_opening() -> None:
+    page = ENGLISH["gender-crimes-cases-now"]
+    assert "each ICC case" not in page.summary
+    assert "in which sexual or gender crimes were charged" in page.summary
+    assert "in which sexual or gender crimes were charged" in page.text
+
+
+@pytest.mark.parametrize("language", ["en", *TRANSLATED])
+def test_the_shift_shortcut_is_said_to_need_javascript(language: str) -> None:
+    # static/js/quick-exit.js adds the Shift shortcut; without JavaScript only the button works.
+    for slug, page in LIBRARY.explainers[language].items():
+        for _, paragraph in re.findall(r"<(p|li)>(.*?)</\1>", page.html, re.DOTALL):
+            if "Shift" in paragraph:
+                assert "JavaScript" in paragraph, (language, slug)
+    assert "Shift" in LIBRARY.explainers[language]["your-information-your-choice"].html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "ar", "es", "fa", "fr", "ru", "uk"])
+def test_pages_mention_the_shift_shortcut_only_with_javascript(
+    client: Client, language: str
+) -> None:
+    # The intake start says so in words; the hint under the button is hidden until the script
+    # that makes Shift work shows it (templates/base.html, static/js/quick-exit.js).
+    start = html.unescape(client.get(f"/{language}/intake/").content.decode())
+    safety = start.split('id="safety-check"', 1)[1].split("</section>", 1)[0]
+    assert "Shift" in safety
+    assert "JavaScript" in safety
+    for path in (f"/{language}/intake/", f"/{language}/help/", f"/{language}/rights/"):
+        page = client.get(path).content.decode()
+        hint = re.search(r"<p [^>]*data-quick-exit-hint[^>]*>", page)
+        assert hint, path
+        assert " hidden" in hint.group(0), path
+
+
 # --- Independence and limits, on every survivor page -------------------------------------------
 
 SURVIVOR_PAGES = [

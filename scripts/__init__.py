@@ -1,0 +1,1 @@
+"""Operator and CI scripts; healthcheck.py is imported by its tests."""
