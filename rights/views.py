@@ -9,9 +9,11 @@ from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 from django.utils.translation import get_language
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
 from rights.content import (
     MAX_QUERY_LENGTH,
@@ -95,15 +97,21 @@ def glossary(request: HttpRequest) -> HttpResponse:
 
 
 def search_query(request: HttpRequest) -> str:
-    return request.GET.get("q", "")[:MAX_QUERY_LENGTH].strip()
+    """The words searched for: sent by POST from the search form, so that they never reach the
+    address bar or the history; a GET with ?q= (an old link) still answers."""
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get("q", "")[:MAX_QUERY_LENGTH].strip()
 
 
 def has_no_query(request: HttpRequest) -> bool:
     return not search_query(request)
 
 
+# Searching changes nothing on the server, so the POST needs no CSRF token: the form, on the index
+# and the search page, then holds no token and those pages stay the same for every reader.
+@csrf_exempt
 @served_from_memory(when=has_no_query)
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def search_view(request: HttpRequest) -> HttpResponseBase:
     language = _language()
     query = search_query(request)
@@ -112,5 +120,7 @@ def search_view(request: HttpRequest) -> HttpResponseBase:
     response = render(request, "rights/search.html", context)
     if not query:
         return response  # kept and compressed once (rights/pages.py)
-    # Results are rendered for each query, and compressed as they go.
+    # Results are rendered for each query, and compressed as they go. The words are in the
+    # page: the browser must not keep it.
+    add_never_cache_headers(response)
     return GZipMiddleware(lambda request: response).process_response(request, response)
