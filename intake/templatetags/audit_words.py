@@ -48,12 +48,12 @@ ACTIONS = {
     "case.withdrawn": gettext_lazy("Withdrew the account (deleted)"),
     "staff.access_revoked": gettext_lazy("Lost access to their cases"),
     "staff.availability_changed": gettext_lazy("Changed whether they take new cases"),
-    "staff.coordinators_key_shared": gettext_lazy("Given the coordinators' key"),
-    "staff.invited": gettext_lazy("Invited"),
-    "staff.password_reset": gettext_lazy("Password reset"),
-    "staff.profile_changed": gettext_lazy("Languages, specialisms or capacity changed"),
-    "staff.suspended": gettext_lazy("Suspended"),
-    "staff.vetted": gettext_lazy("Vetted"),
+    "staff.coordinators_key_shared": gettext_lazy("Passed on the coordinators' key"),
+    "staff.invited": gettext_lazy("Sent an invitation"),
+    "staff.password_reset": gettext_lazy("Reset a password"),
+    "staff.profile_changed": gettext_lazy("Changed languages, specialisms or capacity"),
+    "staff.suspended": gettext_lazy("Suspended this person"),
+    "staff.vetted": gettext_lazy("Vetted this person"),
     "staff.vetting_expired": gettext_lazy("Vetting expired"),
 }
 
