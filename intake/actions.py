@@ -788,7 +788,13 @@ def queue_summary(case: Case, case_key: bytes) -> dict[str, Any]:
     """The reply language and the kinds of harm, from the case's routing hints (never from the
     account): enough to tell one case from another in a queue. Hints sealed before the kinds of
     harm were added to them give None for those."""
-    hints = open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
+    try:
+        hints = open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
+    except crypto.DecryptionError:
+        # A case whose hints do not open is still given to its caseworker: only its queue row
+        # goes without language and harms.
+        logger.warning("a case's routing hints did not open for its queue summary")
+        hints = {}
     return {"language": hints.get("language") or "", "harms": hints.get("harms")}
 
 

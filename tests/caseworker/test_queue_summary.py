@@ -258,3 +258,12 @@ def test_the_summarys_words_are_nowhere_in_the_database_in_the_clear(
         assert canary.encode().hex().encode() not in dump, canary
     assert b'"harms"' not in dump
     assert b'"harms"'.hex().encode() not in dump
+
+
+def test_a_case_whose_hints_do_not_open_is_still_granted(routed, caseworker, other_caseworker):
+    case, case_key = routed
+    case.routing_hints = b"\x01" + bytes(40)  # not a sealed item of this case
+    actions.hand_over(case, case_key, caseworker.profile, other_caseworker.profile)
+    page = sign_in(Client(), other_caseworker).get("/caseworker/").content.decode()
+    assert f">{ref(case)}</a>" in page
+    assert "Forced marriage" not in page
