@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import content_disposition_header, urlsafe_base64_decode
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -126,7 +126,7 @@ class QueueRow:
     # From the queue summary sealed to this caseworker (intake.actions.queue_summary); None when
     # the wrap has none or this login holds no key.
     language: str | None
-    harms: list[str] | None
+    harms: str | None  # joined; "" when the survivor named none
     new_message: bool
 
 
@@ -140,9 +140,12 @@ def language_name(code: str) -> str:
         return code
 
 
-def harm_names(codes: list[str]) -> list[str]:
+def harm_names(codes: list[str]) -> str:
+    """The kinds of harm as the survivor's form names them, in the reader's language, joined by
+    the reader's own list separator (an Arabic or Persian comma on those pages)."""
     names = dict(HARMS)
-    return [str(names.get(code, code)) for code in codes]
+    separator = pgettext("separator between items of a list", ", ")
+    return separator.join(str(names.get(code, code)) for code in codes)
 
 
 @never_cache
@@ -362,7 +365,7 @@ def _render_case(
         "view": view,
         "rows": answer_rows(view.answers),
         # The kinds of harm, said before the account is unfolded (a content note).
-        "content_note": harm_names(harms) if isinstance(harms, list) else [],
+        "content_note": harm_names(harms) if isinstance(harms, list) else "",
         "language": language_name(view.answers.get("preferred_language") or ""),
         "acknowledge_by": acknowledge_by(case),
         "confirmations": {

@@ -43,7 +43,9 @@ def words(lang: str) -> dict[str, str]:
     harms = dict(HARMS)
     with translation.override(lang):
         return {
-            "harms": f"{harms['threats']}, {harms['detention']}",
+            "harms": translation.pgettext("separator between items of a list", ", ").join(
+                [str(harms["threats"]), str(harms["detention"])]
+            ),
             "language": str(translation.get_language_info("ar")["name_translated"]),
             "new": _("New message"),
             "show": _("Show the account"),

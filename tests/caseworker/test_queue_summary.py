@@ -56,7 +56,8 @@ def test_the_queue_is_in_the_caseworkers_language(routed, caseworker) -> None:
     client = sign_in(Client(), caseworker)
     page = client.get("/caseworker/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert 'lang="ar"' in page
-    assert "الزواج القسري" in page  # "Forced marriage", from the survivor's own form
+    # "Forced marriage, Detention" in the survivor's own form's words, with an Arabic comma.
+    assert "الزواج القسري، الاحتجاز" in page
     assert "الفارسيّة" in page  # Persian, as Django names it in Arabic
 
 
