@@ -460,27 +460,33 @@ class ReplyForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    STATUS_CHOICES = [
-        ("in_progress", _("In progress")),
-        ("referred", _("Referred")),
-        ("closed", _("Closed")),
-    ]
-    REASON_CHOICES = [
-        ("in_progress", _("Working on the survivor's requests")),
-        ("referred", _("Referred with the survivor's consent")),
-        ("closed_done", _("The survivor's requests are met")),
-        ("closed_no_contact", _("No safe way to continue")),
-        ("closed_survivor_asked", _("The survivor asked to close")),
-    ]
-    status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
-    reason = forms.ChoiceField(label=_("Reason"), choices=REASON_CHOICES)
+    """One list of the valid (status, reason) pairs, grouped by status: a reason is chosen, and
+    its status comes with it (intake.actions.STATUS_REASONS), so the two cannot disagree."""
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        status, reason = data.get("status"), data.get("reason")
-        if status and reason and not reason.startswith(status):
-            self.add_error("reason", _("This reason does not go with that status."))
-        return data
+    REASON_CHOICES = [
+        (_("In progress"), [("in_progress", _("Working on the survivor's requests"))]),
+        (_("Referred"), [("referred", _("Referred with the survivor's consent"))]),
+        (
+            _("Closed"),
+            [
+                ("closed_done", _("The survivor's requests are met")),
+                ("closed_no_contact", _("No safe way to continue")),
+                ("closed_survivor_asked", _("The survivor asked to close")),
+            ],
+        ),
+    ]
+    reason = forms.ChoiceField(
+        label=_("New status, and why"),
+        choices=[("", _("Choose the new status")), *REASON_CHOICES],
+        error_messages={"required": _("Choose the new status and its reason.")},
+    )
+
+    @property
+    def status(self) -> str:
+        """The status the chosen reason belongs to (only once the form is valid)."""
+        from intake.actions import STATUS_REASONS
+
+        return STATUS_REASONS[self.cleaned_data["reason"]]
 
 
 class ColleagueForm(forms.Form):
