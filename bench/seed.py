@@ -12,7 +12,12 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
+from intake import actions
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile, current_hour
+
+# What each copy's queue summary says. Unlike the stand-in wrap, each is really sealed to its
+# caseworker and names its own case, so a queue page opens a full page of them, as in real use.
+SUMMARY = {"language": "ar", "harms": ["threats", "detention"]}
 
 # A year's mix: most cases are being worked on or closed, a few are new.
 STATUSES = [
@@ -63,7 +68,13 @@ def copy_cases(
                 for w in service_wraps
             ]
             + [
-                KeyWrap(case=case, recipient=owner.recipient, key_id=owner.key_id, wrapped=stand_in)
+                KeyWrap(
+                    case=case,
+                    recipient=owner.recipient,
+                    key_id=owner.key_id,
+                    wrapped=stand_in,
+                    queue_summary=actions.seal_queue_summary(SUMMARY, case, owner),
+                )
                 for case, owner in zip(cases, owners, strict=True)
             ]
         )

@@ -25,6 +25,13 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).with_name("report.lua")
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+# py-spy's output with --profile: flame graphs, or "raw" collapsed stacks (one line per stack,
+# for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw. With
+# PROFILE_GIL=1 only the thread holding the GIL is sampled: where the CPU goes, without the time
+# a worker's second thread spends waiting for the GIL (which py-spy otherwise shows in whatever
+# call the thread is in, such as gunicorn's socket write).
+PROFILE_FORMAT = os.environ.get("PROFILE_FORMAT", "flamegraph")
+PROFILE_GIL = os.environ.get("PROFILE_GIL", "") == "1"
 # What a browser sends with a form under `Referrer-Policy: no-referrer` (portal/middleware.py).
 FORM_HEADERS = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
 
@@ -114,11 +121,28 @@ def start_gunicorn(env: dict[str, str], log: Path) -> Gunicorn:
     else:
         server.stop()
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
-    # Every worker imports the project on its first request, not before: wait for all of them.
+    # Wait for every worker, and until they are idle: each parses the rights library before it
+    # takes requests (portal/wsgi.py), which on a busy machine takes seconds, and the first
+    # measured run would otherwise share the cores with the last workers starting.
     expected = _configured_workers(env)
     while len(server.workers()) < expected and time.monotonic() < deadline:
         time.sleep(0.1)
+    while time.monotonic() < deadline:
+        before = {pid: cpu_ticks(pid) for pid in server.workers()}
+        time.sleep(0.5)
+        if all(cpu_ticks(pid) - ticks <= 2 for pid, ticks in before.items()):
+            break
     return server
+
+
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process has used (user and system), in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return int(fields[11]) + int(fields[12])
 
 
 def _configured_workers(env: dict[str, str]) -> int:
@@ -152,12 +176,26 @@ def require_wrk() -> None:
 
 
 def wrk(
-    url: str, *, connections: int, seconds: int, headers: dict[str, str], warm_up: int = 2
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str],
+    warm_up: int = 2,
+    profile: tuple[Gunicorn, Path] | None = None,
+    expected_status: int = 0,
 ) -> Load:
     """Load `url` for `seconds` with `connections` open connections; fail on any error status.
 
     A first run of `warm_up` seconds is not counted: each worker parses templates and content on
     its first requests, which is not what a running server does.
+
+    With `expected_status`, every response must have that status (wrk itself only counts those
+    of 400 and above as errors).
+
+    With `profile` (a server and a folder), py-spy samples each of the server's workers during
+    the measured run and writes one flame graph per worker there (the figures of that run include
+    py-spy's own cost, so they are not the ones to report).
     """
     command = [
         *("wrk", "--threads", "2", "--connections", str(connections)),
@@ -165,12 +203,18 @@ def wrk(
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
-    subprocess.run([*command, "--duration", f"{warm_up}s", url], capture_output=True, check=True)
+    if warm_up:
+        warm = [*command, "--duration", f"{warm_up}s", url]
+        subprocess.run(warm, capture_output=True, check=True)
+    env = {**os.environ, "BENCH_EXPECTED_STATUS": str(expected_status or "")}
     command += ["--duration", f"{seconds}s"]
-    result = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    profilers = start_profilers(*profile, seconds) if profile else []
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True, env=env)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     figures = json.loads(line.removeprefix("BENCH "))
-    if figures["socket_errors"] or figures["non_2xx_3xx"]:
+    if figures["socket_errors"] or figures["non_2xx_3xx"] or figures["unexpected_status"]:
         raise RuntimeError(f"wrk saw errors on {url}:\n{result.stdout}")
     return Load(
         requests=figures["requests"],
@@ -179,6 +223,29 @@ def wrk(
         p95=figures["p95_us"] / 1e6,
         p99=figures["p99_us"] / 1e6,
     )
+
+
+def start_profilers(server: Gunicorn, folder: Path, seconds: int) -> list[subprocess.Popen[bytes]]:
+    """py-spy (`pip install py-spy`) recording each gunicorn worker for `seconds`, as flame
+    graphs in `folder`."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        sys.exit("--profile needs py-spy: `.venv/bin/pip install py-spy`")
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "svg" if PROFILE_FORMAT == "flamegraph" else "txt"
+    return [
+        subprocess.Popen(
+            [
+                *(py_spy, "record", "--pid", str(pid), "--duration", str(seconds)),
+                *("--rate", "250", "--nonblocking", "--format", PROFILE_FORMAT),
+                *(["--gil"] if PROFILE_GIL else []),
+                *("--output", str(folder / f"worker-{number}.{suffix}")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for number, pid in enumerate(server.workers())
+    ]
 
 
 # --- A browser, just enough of one ---------------------------------------------------------------

@@ -116,7 +116,8 @@ def active_service_keys() -> dict[str, RecipientKey]:
 
 
 def routing_hints(answers: dict[str, Any]) -> dict[str, Any]:
-    """What the routing worker needs to choose a caseworker, and nothing more (sealed apart)."""
+    """What the routing worker needs to choose a caseworker, and the kinds of harm for the queue
+    summary it seals to whoever it chooses (queue_summary), and nothing more (sealed apart)."""
     specialisms = []
     if answers["age_group"] == "under_18":
         specialisms.append("children")
@@ -131,6 +132,7 @@ def routing_hints(answers: dict[str, Any]) -> dict[str, Any]:
         "region": answers["country"],
         "needs": answers["wants"],
         "urgent": answers["in_danger"],
+        "harms": answers["harms"],
     }
 
 
@@ -206,9 +208,23 @@ def submit_account(
     return Submitted(case=case, receipt=receipt)
 
 
+def _token_hash(submission_token: str) -> str:
+    return hashlib.sha256(submission_token.encode()).hexdigest()
+
+
+def submission_token_used(submission_token: str) -> bool:
+    """Whether a form carrying this token was already sent and saved. The survivor's forms carry
+    one token from the consent page to Send (intake/views.py), and each message or addition form
+    one of its own, so that a page sent again after it was saved (Back, then Reload) shows only
+    "already sent", never the words it carried."""
+    if not submission_token:
+        return False
+    return SubmissionToken.objects.filter(token_hash=_token_hash(submission_token)).exists()
+
+
 def _use_submission_token(submission_token: str) -> None:
     """Record that this form was sent; DuplicateSubmission if it was already."""
-    token_hash = hashlib.sha256(submission_token.encode()).hexdigest()
+    token_hash = _token_hash(submission_token)
     try:
         with transaction.atomic():
             SubmissionToken.objects.create(token_hash=token_hash)
@@ -257,10 +273,19 @@ def _touch(case: Case) -> None:
 
 
 def add_information(
-    case: Case, case_key: bytes, text: str, uploads: list[EncryptedUpload]
+    case: Case,
+    case_key: bytes,
+    text: str,
+    uploads: list[EncryptedUpload],
+    *,
+    form_token: str = "",
 ) -> Addition:
+    """Add text and files to a case. A `form_token` already used raises DuplicateSubmission:
+    the same form sent twice adds nothing the second time."""
     addition = Addition(case=case)
     with checked_transaction(partial(Addition.objects.filter(public_id=addition.public_id).exists)):
+        if form_token:
+            _use_submission_token(form_token)
         addition.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=addition.item, plaintext=text.encode()
         )
@@ -270,9 +295,13 @@ def add_information(
     return addition
 
 
-def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Message:
+def _add_message(
+    case: Case, case_key: bytes, text: str, direction: str, form_token: str = ""
+) -> Message:
     message = Message(case=case, direction=direction)
     with checked_transaction(partial(Message.objects.filter(public_id=message.public_id).exists)):
+        if form_token:
+            _use_submission_token(form_token)
         message.sealed_text = crypto.seal(
             case_key, case_id=case.case_id, item=message.item, plaintext=text.encode()
         )
@@ -281,9 +310,12 @@ def _add_message(case: Case, case_key: bytes, text: str, direction: str) -> Mess
     return message
 
 
-def send_survivor_message(case: Case, case_key: bytes, text: str) -> Message:
-    """A message from the survivor to their caseworker."""
-    return _add_message(case, case_key, text, Message.Direction.FROM_SURVIVOR)
+def send_survivor_message(
+    case: Case, case_key: bytes, text: str, *, form_token: str = ""
+) -> Message:
+    """A message from the survivor to their caseworker. A `form_token` already used raises
+    DuplicateSubmission: the same form sent twice sends one message."""
+    return _add_message(case, case_key, text, Message.Direction.FROM_SURVIVOR, form_token)
 
 
 def send_message_to_survivor(case: Case, case_key: bytes, text: str) -> Message:
@@ -782,10 +814,71 @@ def grant_case(case: Case, case_key: bytes, profile: Any, *, by: Any | None, act
     grant_cases([Grant(case, case_key, profile)], by=by, action=action)
 
 
+# --- The queue summary: what a caseworker's queue shows without opening the account -------------
+
+QUEUE_SUMMARY = "queue-summary"  # the purpose named in its HPKE info (crypto.seal_to_recipient)
+
+
+def queue_summary(case: Case, case_key: bytes) -> dict[str, Any]:
+    """The reply language and the kinds of harm, from the case's routing hints (never from the
+    account): enough to tell one case from another in a queue. Hints sealed before the kinds of
+    harm were added to them give None for those."""
+    try:
+        hints = open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
+    except crypto.DecryptionError:
+        # A case whose hints do not open is still given to its caseworker: only its queue row
+        # goes without language and harms.
+        logger.warning("a case's routing hints did not open for its queue summary")
+        hints = {}
+    return {"language": hints.get("language") or "", "harms": hints.get("harms")}
+
+
+def seal_queue_summary(summary: dict[str, Any], case: Case, profile: Any) -> bytes:
+    """The summary sealed to this staff member's public key, for their wrap of this case."""
+    return crypto.seal_to_recipient(
+        json.dumps(summary).encode(),
+        bytes(profile.public_key),
+        purpose=QUEUE_SUMMARY,
+        case_id=case.case_id,
+        recipient=profile.recipient,
+        key_id=profile.key_id,
+    )
+
+
+def open_queue_summary(
+    sealed: bytes | memoryview | None,
+    private_key: Any,
+    *,
+    case: Case,
+    recipient: str,
+    key_id: str,
+) -> dict[str, Any] | None:
+    """The queue summary sealed in a caseworker's wrap of `case`, opened with their private key
+    as parsed once by crypto.load_private_key (a queue page opens up to 50); None if the wrap has
+    none (made before summaries existed) or it does not open. Neither the case key nor the
+    account is touched, so this is not an opening of the case and is not audited as one
+    (docs/security.md, section 6)."""
+    if sealed is None:
+        return None
+    try:
+        plaintext = crypto.open_sealed_to_recipient(
+            bytes(sealed),
+            private_key,
+            purpose=QUEUE_SUMMARY,
+            case_id=case.case_id,
+            recipient=recipient,
+            key_id=key_id,
+        )
+    except crypto.DecryptionError:
+        return None
+    summary = json.loads(plaintext)
+    return summary if isinstance(summary, dict) else None
+
+
 def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None:
-    """Wrap each case key for its staff member, in two statements however many there are
-    (routing places cases in batches), each grant audited. Only to people vetted today with a
-    key: GrantRefused otherwise."""
+    """Wrap each case key for its staff member, with their queue summary sealed beside it, in two
+    statements however many there are (routing places cases in batches), each grant audited.
+    Only to people vetted today with a key: GrantRefused otherwise."""
     from intake import audit
 
     if not all(grant.profile.vetted_now and grant.profile.has_key for grant in grants):
@@ -802,6 +895,9 @@ def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None
                 recipient=grant.profile.recipient,
                 key_id=grant.profile.key_id,
             ),
+            queue_summary=seal_queue_summary(
+                queue_summary(grant.case, grant.case_key), grant.case, grant.profile
+            ),
         )
         for grant in grants
     ]
@@ -813,7 +909,7 @@ def grant_cases(grants: Sequence[Grant], *, by: Any | None, action: str) -> None
             wraps,
             update_conflicts=True,
             unique_fields=["case", "recipient"],
-            update_fields=["key_id", "wrapped"],
+            update_fields=["key_id", "wrapped", "queue_summary"],
         )
         audit.append(
             [
@@ -844,18 +940,24 @@ def acknowledge_case(case: Case, profile: Any) -> None:
         audit.record("case.acknowledged", actor=profile.user, case=case)
 
 
-# Reasons are codes from a fixed list (their wording is in intake.forms.StatusForm), so the audit
-# log never holds free text about a case.
-STATUS_REASONS = frozenset(
-    {"in_progress", "referred", "closed_done", "closed_no_contact", "closed_survivor_asked"}
-)
+# Every valid (reason, status) pair, reason first: a reason belongs to exactly one status, so the
+# caseworker chooses one item from one list (intake.forms.StatusForm words them) and status and
+# reason can never disagree. The codes are fixed, so the audit log never holds free text about a
+# case; they stay the ones already in it ("closed: closed_done").
+STATUS_REASONS: dict[str, str] = {
+    "in_progress": Case.Status.IN_PROGRESS,
+    "referred": Case.Status.REFERRED,
+    "closed_done": Case.Status.CLOSED,
+    "closed_no_contact": Case.Status.CLOSED,
+    "closed_survivor_asked": Case.Status.CLOSED,
+}
 
 
 def change_status(case: Case, profile: Any, status: str, reason: str) -> None:
     from intake import audit
 
-    if reason not in STATUS_REASONS:
-        raise ValueError(f"unknown reason {reason!r}")
+    if STATUS_REASONS.get(reason) != status:
+        raise ValueError(f"the reason {reason!r} does not go with the status {status!r}")
     with transaction.atomic():
         case.status = status
         case.updated_hour = current_hour()

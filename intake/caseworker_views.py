@@ -5,36 +5,44 @@ sent anyone without a second factor to set one up.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, IntegerField, Q, Value, When
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import content_disposition_header, urlsafe_base64_decode
+from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from intake import actions
+from intake import actions, crypto
 from intake.access import (
     CaseNotAvailable,
+    StaffKeyLocked,
     cases_for_staff,
     coordinators_private_key,
     decrypt_case_for_coordinator,
     decrypt_case_for_staff,
+    staff_private_key,
     staff_profile,
 )
 from intake.forms import (
+    HARMS,
     AvailabilityForm,
     ColleagueForm,
     ConductForm,
@@ -50,7 +58,7 @@ from intake.forms import (
     VetForm,
     answer_rows,
 )
-from intake.models import Attachment, Case, KeyWrap, RoutingJob, StaffProfile
+from intake.models import Attachment, Case, KeyWrap, Message, RoutingJob, StaffProfile
 
 View = Callable[..., HttpResponseBase]
 
@@ -109,12 +117,44 @@ def conduct(request: HttpRequest) -> HttpResponse:
 QUEUE_PAGE_SIZE = 50
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """One case in a caseworker's queue: enough to tell it from the others without opening it."""
+
+    case: Case
+    acknowledge_by: Any
+    # From the queue summary sealed to this caseworker (intake.actions.queue_summary); None when
+    # the wrap has none or this login holds no key.
+    language: str | None
+    harms: str | None  # joined; "" when the survivor named none
+    new_message: bool
+
+
+def language_name(code: str) -> str:
+    """A reply language in the reader's own language ("Persian", "الفارسية")."""
+    if code == "other":
+        return _("Another language")
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def harm_names(codes: list[str]) -> str:
+    """The kinds of harm as the survivor's form names them, in the reader's language, joined by
+    the reader's own list separator (an Arabic or Persian comma on those pages)."""
+    names = dict(HARMS)
+    separator = pgettext("separator between items of a list", ", ")
+    return separator.join(str(names.get(code, code)) for code in codes)
+
+
 @never_cache
 @require_GET
 @staff_required
 def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     # Open cases first: urgent, then the nearest deadline (routing time plus the deadline); closed
-    # ones after them. Nothing is decrypted for the list, and a page holds QUEUE_PAGE_SIZE rows,
+    # ones after them. A page holds QUEUE_PAGE_SIZE rows, and what they show comes in a fixed
+    # number of queries however many cases there are (tests/caseworker/test_query_counts.py),
     # so a caseworker who has held hundreds of cases over the years still gets a quick page.
     finished = [Case.Status.CLOSED, Case.Status.WITHDRAWN]
     cases = (
@@ -136,15 +176,69 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     context = {
         "profile": profile,
         "page": page,
-        "rows": [(case, acknowledge_by(case)) for case in page],
+        "rows": queue_rows(request, profile, list(page)),
         "open_count": counts["open"],
         "urgent_count": counts["urgent"],
         "can_receive": profile.vetted_now,
         "availability_form": AvailabilityForm(
             initial={"available": "yes" if profile.available else "no"}
         ),
+        "confirmations": [str(message) for message in messages.get_messages(request)],
     }
     return render(request, "caseworker/queue.html", context)
+
+
+def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -> list[QueueRow]:
+    """The rows of one queue page, in two queries whatever its length: this caseworker's sealed
+    queue summaries, and the cases where the survivor wrote after the last reply.
+
+    Nothing of the account is opened (no case key is unwrapped, nothing is audited): only the
+    summaries sealed to this caseworker, with their private key parsed once for the whole page
+    (parsing costs about as much as opening one summary). docs/security.md, section 6.
+    """
+    ids = [case.pk for case in cases]
+    sealed = {
+        case_id: (key_id, summary)
+        for case_id, key_id, summary in KeyWrap.objects.filter(
+            case_id__in=ids, recipient=profile.recipient, queue_summary__isnull=False
+        ).values_list("case_id", "key_id", "queue_summary")
+    }
+    last_reply = (
+        Message.objects.filter(case=OuterRef("case"), direction=Message.Direction.TO_SURVIVOR)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    new_messages = set(
+        Message.objects.filter(case_id__in=ids, direction=Message.Direction.FROM_SURVIVOR)
+        .filter(id__gt=Coalesce(Subquery(last_reply), Value(0)))
+        .values_list("case_id", flat=True)
+    )
+    private_key = None
+    if sealed:
+        try:
+            private_key = crypto.load_private_key(staff_private_key(request))
+        except (StaffKeyLocked, crypto.DecryptionError):
+            private_key = None  # a login without the key cookie: rows without their summary
+    rows = []
+    for case in cases:
+        summary = None
+        if private_key is not None and case.pk in sealed:
+            key_id, sealed_summary = sealed[case.pk]
+            summary = actions.open_queue_summary(
+                sealed_summary, private_key, case=case, recipient=profile.recipient, key_id=key_id
+            )
+        summary = summary or {}
+        language, harms = summary.get("language"), summary.get("harms")
+        rows.append(
+            QueueRow(
+                case=case,
+                acknowledge_by=acknowledge_by(case),
+                language=language_name(language) if language else None,
+                harms=harm_names(harms) if isinstance(harms, list) else None,
+                new_message=case.pk in new_messages,
+            )
+        )
+    return rows
 
 
 def acknowledge_by(case: Case) -> Any:
@@ -261,22 +355,47 @@ def _render_case(
     reply_form: ReplyForm | None = None,
     status_form: StatusForm | None = None,
     referral_form: ReferralForm | None = None,
+    note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     view = actions.read_case(case, case_key)
+    harms = view.answers.get("harms")
     context = {
         "case": case,
         "view": view,
         "rows": answer_rows(view.answers),
+        # The kinds of harm, said before the account is unfolded (a content note).
+        "content_note": harm_names(harms) if isinstance(harms, list) else "",
+        "language": language_name(view.answers.get("preferred_language") or ""),
+        "acknowledge_by": acknowledge_by(case),
+        "confirmations": {
+            message.extra_tags or "page": str(message) for message in messages.get_messages(request)
+        },
         "reply_form": reply_form or ReplyForm(),
         "status_form": status_form or StatusForm(),
         "colleague_form": ColleagueForm(exclude_user=request.user),
         "notes": actions.read_notes(case, case_key),
-        "note_form": NoteForm(),
+        "note_form": note_form or NoteForm(),
         "referral_form": referral_form or ReferralForm(),
         "outcome_form": ReferralOutcomeForm(),
     }
     return render(request, "caseworker/case.html", context, status=status)
+
+
+def _back_to_section(
+    request: HttpRequest, public_id: str, section: str, confirmation: str
+) -> HttpResponse:
+    """After an action: back to the section it was done in (the case page's `id`), where
+    `confirmation` is shown, with the account folded as on every visit. No copy of what the
+    caseworker wrote is carried: the page shows it from the case."""
+    messages.success(request, confirmation, extra_tags=section)
+    return redirect(reverse("caseworker:case", args=[public_id]) + "#" + section)
+
+
+def _back_to_queue(request: HttpRequest, confirmation: str) -> HttpResponse:
+    """After an action that ends this caseworker's access: the queue, with `confirmation`."""
+    messages.success(request, confirmation, extra_tags="queue")
+    return redirect("caseworker:queue")
 
 
 @never_cache
@@ -291,9 +410,14 @@ def case_page(request: HttpRequest, profile: StaffProfile, public_id: str) -> Ht
 @require_POST
 @staff_required
 def acknowledge(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
-    case, _ = _case_or_404(request, profile, public_id, "case.opened_to_acknowledge")
+    case, _key = _case_or_404(request, profile, public_id, "case.opened_to_acknowledge")
     actions.acknowledge_case(case, profile)
-    return redirect("caseworker:case", public_id=public_id)
+    return _back_to_section(
+        request,
+        public_id,
+        "overview",
+        _("You have taken this case. The survivor can see that it is with a caseworker."),
+    )
 
 
 @never_cache
@@ -305,7 +429,7 @@ def reply(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpRe
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, reply_form=form, status=400)
     actions.reply_to_survivor(case, case_key, profile, form.cleaned_data["text"])
-    return redirect("caseworker:case", public_id=public_id)
+    return _back_to_section(request, public_id, "messages", _("Message sent."))
 
 
 @never_cache
@@ -316,14 +440,14 @@ def change_status(request: HttpRequest, profile: StaffProfile, public_id: str) -
     form = StatusForm(request.POST)
     if (
         form.is_valid()
-        and form.cleaned_data["status"] == Case.Status.REFERRED
+        and form.status == Case.Status.REFERRED
         and not actions.referral_consented(case, case_key)
     ):
         form.add_error(None, _("The survivor has not agreed to a referral."))
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, status_form=form, status=400)
-    actions.change_status(case, profile, form.cleaned_data["status"], form.cleaned_data["reason"])
-    return redirect("caseworker:case", public_id=public_id)
+    actions.change_status(case, profile, form.status, form.cleaned_data["reason"])
+    return _back_to_section(request, public_id, "status", _("Status changed."))
 
 
 @never_cache
@@ -367,16 +491,19 @@ def _hand_over(
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, status=400)
     actions.hand_over(case, case_key, profile, form.cleaned_data["colleague"])
-    return redirect("caseworker:queue")
+    return _back_to_queue(request, _("The case was handed over. You no longer have access to it."))
 
 
 @never_cache
 @require_POST
 @staff_required
 def escalate(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
-    case, _ = _case_or_404(request, profile, public_id, "case.opened_to_escalate")
+    case, _key = _case_or_404(request, profile, public_id, "case.opened_to_escalate")
     actions.escalate(case, profile)
-    return redirect("caseworker:queue")
+    return _back_to_queue(
+        request,
+        _("The case was given back to the coordinators. You no longer have access to it."),
+    )
 
 
 # --- The coordinators' queue -------------------------------------------------------------------
@@ -436,9 +563,10 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
 def add_note(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
     case, case_key = _case_or_404(request, profile, public_id, "case.opened_to_add_note")
     form = NoteForm(request.POST)
-    if form.is_valid():
-        actions.add_note(case, case_key, profile, form.cleaned_data["text"])
-    return redirect("caseworker:case", public_id=public_id)
+    if not form.is_valid():
+        return _render_case(request, profile, case, case_key, note_form=form, status=400)
+    actions.add_note(case, case_key, profile, form.cleaned_data["text"])
+    return _back_to_section(request, public_id, "notes", _("Note added."))
 
 
 AUDIT_PAGE_SIZE = 100
@@ -481,7 +609,7 @@ def add_referral(request: HttpRequest, profile: StaffProfile, public_id: str) ->
             )
     if not form.is_valid():
         return _render_case(request, profile, case, case_key, referral_form=form, status=400)
-    return redirect("caseworker:case", public_id=public_id)
+    return _back_to_section(request, public_id, "referrals", _("Referral recorded."))
 
 
 @never_cache
@@ -501,7 +629,8 @@ def referral_outcome(
             )
         except Referral.DoesNotExist:
             raise Http404 from None
-    return redirect("caseworker:case", public_id=public_id)
+        return _back_to_section(request, public_id, "referrals", _("Outcome saved."))
+    return _render_case(request, profile, case, case_key, status=400)
 
 
 @never_cache

@@ -278,6 +278,59 @@ def unwrap_case_key(
     return case_key
 
 
+# --- Small items sealed to one recipient -------------------------------------------------------
+
+
+def _sealed_to_info(purpose: str, case_id: str, recipient: str, key_id: str) -> bytes:
+    # "/sealed-to/<purpose>", never "/wrap": a sealed item can never pass for a case key's wrap.
+    return (
+        _DOMAIN + f"/sealed-to/{purpose}|case:{case_id}|recipient:{recipient}|key:{key_id}".encode()
+    )
+
+
+def seal_to_recipient(
+    plaintext: bytes,
+    recipient_public: bytes,
+    *,
+    purpose: str,
+    case_id: str,
+    recipient: str,
+    key_id: str,
+) -> bytes:
+    """Encrypt a small item of a case straight to one recipient's public key with HPKE (the
+    queue summary a caseworker sees without opening the account: intake.actions.queue_summary).
+    Whoever seals it needs only the public key; only that recipient's private key opens it."""
+    sealed = SUITE.encrypt(
+        plaintext,
+        _public_key(recipient_public),
+        info=_sealed_to_info(purpose, case_id, recipient, key_id),
+    )
+    return bytes([FORMAT_VERSION]) + sealed
+
+
+def open_sealed_to_recipient(
+    sealed: bytes,
+    recipient_private: hpke.MLKEM768X25519PrivateKey,
+    *,
+    purpose: str,
+    case_id: str,
+    recipient: str,
+    key_id: str,
+) -> bytes:
+    """Open an item sealed by seal_to_recipient() with the private key parsed once by
+    load_private_key() (a page opens many), or raise DecryptionError."""
+    if not sealed or sealed[0] != FORMAT_VERSION:
+        raise DecryptionError("not a sealed item of a known version")
+    try:
+        return SUITE.decrypt(
+            sealed[1:],
+            recipient_private,
+            info=_sealed_to_info(purpose, case_id, recipient, key_id),
+        )
+    except (InvalidTag, ValueError):
+        raise DecryptionError("the item does not open with this key, case and recipient") from None
+
+
 # --- Receipts -----------------------------------------------------------------------------------
 
 

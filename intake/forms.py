@@ -81,21 +81,36 @@ def year_choices() -> list[tuple[str, "StrOrPromise"]]:
 def text_field(
     label: "StrOrPromise", *, max_length: int = 500, rows: int = 0, help_text: "StrOrPromise" = ""
 ) -> Any:
-    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    # dir="auto": a line typed in another script than the page's runs its own way (an English
+    # address on an Arabic page keeps its punctuation where it belongs).
+    attrs = {"dir": "auto"}
+    widget = forms.Textarea(attrs={"rows": rows, **attrs}) if rows else forms.TextInput(attrs)
     return forms.CharField(
         label=label, required=False, max_length=max_length, widget=widget, help_text=help_text
     )
 
 
+# One checkbox to a row, the box before its sentence, the whole row a 44 px target
+# (intake/templates/intake/checkbox_field.html, .check in static/css/portal.css).
+CHECKBOX_TEMPLATE = "intake/checkbox_field.html"
+
+
+def checkbox(label: "StrOrPromise", **kwargs: Any) -> Any:
+    kwargs.setdefault("required", False)
+    return forms.BooleanField(label=label, template_name=CHECKBOX_TEMPLATE, **kwargs)
+
+
 class ConsentForm(forms.Form):
     """Step 2: what the survivor agrees to, and their age group (minors take another path)."""
 
-    consent_store = forms.BooleanField(
-        label=_("Store my account safely, encrypted, so that I can come back to it."),
+    consent_store = checkbox(
+        _("Store my account safely, encrypted, so that I can come back to it."),
+        required=True,
         error_messages={"required": _("We can only keep your account if you agree to this.")},
     )
-    consent_caseworker = forms.BooleanField(
-        label=_("A vetted caseworker may read my account, to help me."),
+    consent_caseworker = checkbox(
+        _("A vetted caseworker may read my account, to help me."),
+        required=True,
         error_messages={"required": _("A caseworker needs to read your account to help you.")},
     )
     age_group = forms.ChoiceField(
@@ -110,10 +125,16 @@ class ConsentForm(forms.Form):
         return self.is_valid() and self.cleaned_data["age_group"] == "under_18"
 
 
+NOTHING_FILLED_IN = _(
+    "You have not filled in anything yet, so there is nothing to send. Every question is "
+    "optional, but please answer at least one, write a few words, or choose a file."
+)
+
+
 class AccountForm(forms.Form):
     """Step 3: the account. Every field is optional; minors are not asked for the narrative."""
 
-    in_danger = forms.BooleanField(label=_("I am in danger now"), required=False)
+    in_danger = checkbox(_("I am in danger now"))
     narrative = text_field(
         _("What happened?"),
         max_length=settings.INTAKE_MAX_TEXT_CHARS,
@@ -122,7 +143,7 @@ class AccountForm(forms.Form):
     )
     when_month = forms.ChoiceField(label=_("Month"), choices=MONTHS, required=False)
     when_year = forms.ChoiceField(label=_("Year"), choices=year_choices, required=False)
-    when_ongoing = forms.BooleanField(label=_("It is still happening"), required=False)
+    when_ongoing = checkbox(_("It is still happening"))
     country = text_field(_("Country"), max_length=100)
     region = text_field(_("Region or province (optional, keep it general)"), max_length=100)
     harms = forms.MultipleChoiceField(
@@ -149,9 +170,8 @@ class AccountForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    lgbtqi_support = forms.BooleanField(
-        label=_("I would like a caseworker experienced in supporting LGBTQI+ people"),
-        required=False,
+    lgbtqi_support = checkbox(
+        _("I would like a caseworker experienced in supporting LGBTQI+ people")
     )
     contact_channel = forms.ChoiceField(
         label=_("How can we reach you safely? (optional)"),
@@ -164,19 +184,38 @@ class AccountForm(forms.Form):
         _("A code word we will use, so you know it is us"), max_length=100
     )
 
-    def __init__(self, *args: Any, minor: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, minor: bool = False, language: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.minor = minor
+        # The reply language starts at the page's language: routing follows it, so a survivor
+        # who never touches it gets a caseworker who reads the language she wrote in.
+        self.language = language
+        if language:
+            self.fields["preferred_language"].initial = language
         if minor:
             # Children are not asked to describe what happened (child-protection practice): a
             # trained caseworker will talk with them, if and how they choose.
             del self.fields["narrative"]
+
+    # Answers that are there without the survivor choosing anything: the reply language starts
+    # at the page's language, and "no preference" is what an untouched choice means.
+    def _is_default(self, name: str, value: Any) -> bool:
+        if value in (None, "", [], False):
+            return True
+        if name == "preferred_language":
+            return value == (self.language or settings.LANGUAGE_CODE)
+        return name == "caseworker_gender" and value == "any"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("contact_address") and not data.get("contact_channel"):
             self.add_error("contact_channel", _("Please say which way this address is for."))
         return data
+
+    def is_empty(self) -> bool:
+        """Nothing answered but what is there by default (a valid form only): with no file
+        either, there is nothing to send (intake.views.submit refuses it)."""
+        return all(self._is_default(name, value) for name, value in self.cleaned_data.items())
 
 
 def account_answers(consent: ConsentForm, account: AccountForm, language: str) -> dict[str, Any]:
@@ -244,7 +283,7 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         label=_("Your message"),
         max_length=settings.INTAKE_MAX_TEXT_CHARS,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
         error_messages={"required": _("Please write something before sending.")},
     )
 
@@ -254,8 +293,25 @@ class AdditionForm(forms.Form):
         label=_("What would you like to add?"),
         max_length=settings.INTAKE_MAX_TEXT_CHARS,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
     )
+
+
+class KeptWritingForm(forms.Form):
+    """A message or an addition typed after the survivor's session ended, carried back in the
+    receipt form (intake/templates/intake/return.html) and sent once the code opens the account:
+    it is never stored on the server before then."""
+
+    kind = forms.ChoiceField(
+        choices=[("message", "message"), ("addition", "addition")], widget=forms.HiddenInput
+    )
+    text = forms.CharField(
+        label=_("What you wrote (not sent yet)"),
+        max_length=settings.INTAKE_MAX_TEXT_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
+    )
+    form_token = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
 
 
 class ContactForm(forms.Form):
@@ -281,8 +337,9 @@ class ReferralConsentForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("I understand that everything will be deleted and cannot be brought back."),
+    confirm = checkbox(
+        _("I understand that everything will be deleted and cannot be brought back."),
+        required=True,
         error_messages={"required": _("Please tick the box to confirm.")},
     )
 
@@ -403,27 +460,33 @@ class ReplyForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    STATUS_CHOICES = [
-        ("in_progress", _("In progress")),
-        ("referred", _("Referred")),
-        ("closed", _("Closed")),
-    ]
-    REASON_CHOICES = [
-        ("in_progress", _("Working on the survivor's requests")),
-        ("referred", _("Referred with the survivor's consent")),
-        ("closed_done", _("The survivor's requests are met")),
-        ("closed_no_contact", _("No safe way to continue")),
-        ("closed_survivor_asked", _("The survivor asked to close")),
-    ]
-    status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
-    reason = forms.ChoiceField(label=_("Reason"), choices=REASON_CHOICES)
+    """One list of the valid (status, reason) pairs, grouped by status: a reason is chosen, and
+    its status comes with it (intake.actions.STATUS_REASONS), so the two cannot disagree."""
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        status, reason = data.get("status"), data.get("reason")
-        if status and reason and not reason.startswith(status):
-            self.add_error("reason", _("This reason does not go with that status."))
-        return data
+    REASON_CHOICES = [
+        (_("In progress"), [("in_progress", _("Working on the survivor's requests"))]),
+        (_("Referred"), [("referred", _("Referred with the survivor's consent"))]),
+        (
+            _("Closed"),
+            [
+                ("closed_done", _("The survivor's requests are met")),
+                ("closed_no_contact", _("No safe way to continue")),
+                ("closed_survivor_asked", _("The survivor asked to close")),
+            ],
+        ),
+    ]
+    reason = forms.ChoiceField(
+        label=_("New status, and why"),
+        choices=[("", _("Choose the new status")), *REASON_CHOICES],
+        error_messages={"required": _("Choose the new status and its reason.")},
+    )
+
+    @property
+    def status(self) -> str:
+        """The status the chosen reason belongs to (only once the form is valid)."""
+        from intake.actions import STATUS_REASONS
+
+        return STATUS_REASONS[self.cleaned_data["reason"]]
 
 
 class ColleagueForm(forms.Form):

@@ -98,6 +98,10 @@ class KeyWrap(models.Model):
     recipient = models.CharField(max_length=64)
     key_id = models.CharField(max_length=64)
     wrapped = models.BinaryField()
+    # Caseworkers' wraps only: what their queue shows of the case (language, kinds of harm),
+    # sealed to the same key as the wrap (intake.actions.queue_summary), so the queue is shown
+    # without opening the account. Kept on the wrap so that it goes whenever the wrap goes.
+    queue_summary = models.BinaryField(null=True)
 
     class Meta:
         constraints = [

@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -39,10 +39,12 @@ from intake.access import (
     survivor_case,
 )
 from intake.forms import (
+    NOTHING_FILLED_IN,
     AccountForm,
     AdditionForm,
     ConsentForm,
     ContactForm,
+    KeptWritingForm,
     MessageForm,
     ReceiptForm,
     ReferralConsentForm,
@@ -86,8 +88,43 @@ def _upload_problems(handler: EncryptingUploadHandler) -> list[str]:
 
 def _forms(request: HttpRequest) -> tuple[ConsentForm, AccountForm]:
     consent = ConsentForm(request.POST, prefix="consent")
-    account = AccountForm(request.POST, minor=consent.is_minor, prefix="account")
+    account = AccountForm(
+        request.POST, minor=consent.is_minor, language=_language(), prefix="account"
+    )
     return consent, account
+
+
+def _submission_token(request: HttpRequest) -> str:
+    """The one token of this account's forms: made on the consent page and carried to Send, so
+    that once the account is saved, any of its pages sent again shows "already sent" instead of
+    what it carried (a page from Back, reloaded). A form without one gets a new one."""
+    return request.POST.get("submission_token", "")[:100] or secrets.token_urlsafe(24)
+
+
+def _token_used(token: str) -> bool:
+    """actions.submission_token_used, where a database that does not answer means "no": the
+    write that follows fails too, and says plainly that nothing was saved."""
+    try:
+        return actions.submission_token_used(token)
+    except DatabaseError:
+        logger.warning("cannot tell whether a form token was used: the database does not answer")
+        return False
+
+
+def _already_sent(request: HttpRequest) -> HttpResponse:
+    """What a form sent again after it was saved shows: that it arrived, and nothing of it."""
+    return render(request, "intake/already_sent.html", status=409)
+
+
+def answer_time(urgent: bool) -> str:
+    """How soon a caseworker usually takes up a new account: the routing deadline after which
+    it is given to someone else (ROUTING_DEADLINE_HOURS, or ROUTING_URGENT_DEADLINE_HOURS for
+    a survivor in danger; intake/tasks.py enforces it)."""
+    hours = settings.ROUTING_URGENT_DEADLINE_HOURS if urgent else settings.ROUTING_DEADLINE_HOURS
+    if hours >= 48 and hours % 24 == 0:
+        days = hours // 24
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
 
 
 def _summary(account: AccountForm) -> list[tuple[str, str]]:
@@ -115,15 +152,16 @@ def _render_review(
     *,
     errors: list[str] | None = None,
     status: int = 200,
-    submission_token: str = "",
 ) -> HttpResponse:
     context = {
         "consent": consent,
         "account": account,
         "summary": _summary(account),
         "in_danger": account.cleaned_data.get("in_danger"),
-        # A new token unless the same form must be recognised if it is sent again.
-        "submission_token": submission_token or secrets.token_urlsafe(24),
+        "nothing_filled": account.is_empty(),
+        # The token the form came with: one account, one token, whatever was refused on the way
+        # (nothing refused was saved, so the token is still unused).
+        "submission_token": _submission_token(request),
         "errors": errors or [],
         "max_files": settings.INTAKE_MAX_FILES,
     }
@@ -142,7 +180,27 @@ def start(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def consent(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/consent.html", {"consent": ConsentForm(prefix="consent")})
+    context = {
+        "consent": ConsentForm(prefix="consent"),
+        "submission_token": secrets.token_urlsafe(24),
+    }
+    return render(request, "intake/consent.html", context)
+
+
+def _render_consent(request: HttpRequest, consent_form: ConsentForm) -> HttpResponse:
+    context = {"consent": consent_form, "submission_token": _submission_token(request)}
+    return render(request, "intake/consent.html", context)
+
+
+def _render_account(
+    request: HttpRequest, consent_form: ConsentForm, account_form: AccountForm
+) -> HttpResponse:
+    context = {
+        "consent": consent_form,
+        "account": account_form,
+        "submission_token": _submission_token(request),
+    }
+    return render(request, "intake/account.html", context)
 
 
 @never_cache
@@ -150,29 +208,32 @@ def consent(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return redirect("intake:consent")
+    if _token_used(request.POST.get("submission_token", "")):
+        return _already_sent(request)
     consent_form = ConsentForm(request.POST, prefix="consent")
     if not consent_form.is_valid():
-        return render(request, "intake/consent.html", {"consent": consent_form})
+        return _render_consent(request, consent_form)
     # Coming back from the review page to change something: show what was typed.
     editing = "edit" in request.POST
     account_form = AccountForm(
-        request.POST if editing else None, minor=consent_form.is_minor, prefix="account"
+        request.POST if editing else None,
+        minor=consent_form.is_minor,
+        language=_language(),
+        prefix="account",
     )
-    return render(
-        request, "intake/account.html", {"consent": consent_form, "account": account_form}
-    )
+    return _render_account(request, consent_form, account_form)
 
 
 @never_cache
 @require_POST
 def review(request: HttpRequest) -> HttpResponse:
+    if _token_used(request.POST.get("submission_token", "")):
+        return _already_sent(request)
     consent_form, account_form = _forms(request)
     if not consent_form.is_valid():
-        return render(request, "intake/consent.html", {"consent": consent_form})
+        return _render_consent(request, consent_form)
     if not account_form.is_valid():
-        return render(
-            request, "intake/account.html", {"consent": consent_form, "account": account_form}
-        )
+        return _render_account(request, consent_form, account_form)
     return _render_review(request, consent_form, account_form)
 
 
@@ -226,9 +287,15 @@ def _submit(
         handler.discard()
         return _not_saved(request, handler, consent_form, account_form)
     problems = _upload_problems(handler)
+    if not problems and account_form.is_empty() and not handler.received:
+        problems = [str(NOTHING_FILLED_IN)]
     if problems:
         handler.discard()
         return _render_review(request, consent_form, account_form, errors=problems, status=400)
+    if _token_used(request.POST.get("submission_token", "")):
+        # The receipt page reloaded, or Send pressed twice: nothing new, and nothing counted.
+        handler.discard()
+        return _already_sent(request)
     # Only a request that passed the per-client limit, the CSRF check and validation counts
     # toward the ceiling for everyone: refused requests cannot use it up.
     ratelimit.count_toward_ceiling("submit", settings.INTAKE_SUBMISSION_CEILING)
@@ -243,7 +310,7 @@ def _submit(
         )
     except actions.DuplicateSubmission:
         handler.discard()
-        return render(request, "intake/already_sent.html", status=409)
+        return _already_sent(request)
     except actions.SaveUncertain:
         # The files are kept: if the account was saved, they belong to it. If it was not, the
         # sweeper removes them later (intake.tasks.sweep_orphan_files).
@@ -259,6 +326,7 @@ def _submit(
         "receipt": crypto.format_receipt(submitted.receipt),
         "urgent": submitted.case.urgent,
         "minor": consent_form.is_minor,
+        "answer_time": answer_time(submitted.case.urgent),
     }
     return render(request, "intake/receipt.html", context)
 
@@ -273,9 +341,9 @@ def _not_saved(
 ) -> HttpResponse:
     """The review page again, saying plainly that nothing was saved (a fault on our side), or,
     if the connection broke at the very moment of saving, that we cannot tell. In that case the
-    form keeps the token it was sent with: sent again, it is saved if the first one was not, and
-    the survivor is told it already arrived if it was (never saved twice)."""
-    token = ""
+    form keeps the token it was sent with (as it always does): sent again, it is saved if the
+    first one was not, and the survivor is told it already arrived if it was (never saved
+    twice)."""
     if uncertain:
         message = _(
             "We could not confirm that your account was saved: our connection to the database "
@@ -283,7 +351,6 @@ def _not_saved(
             "page. Please send it again in a few minutes. If the first one arrived, you will be "
             "told so, and it will not be saved twice."
         )
-        token = request.POST.get("submission_token", "")[:100]
     else:
         message = _(
             "Your account was NOT saved: something went wrong on our side. Nothing you typed is "
@@ -291,9 +358,7 @@ def _not_saved(
         )
     if handler.received or request.FILES or handler.file_count:
         message += " " + _("Files must be chosen again.")
-    return _render_review(
-        request, consent_form, account_form, errors=[message], status=503, submission_token=token
-    )
+    return _render_review(request, consent_form, account_form, errors=[message], status=503)
 
 
 # --- Coming back with the receipt --------------------------------------------------------------
@@ -306,16 +371,22 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/return.html", {"form": ReceiptForm(), "expired": expired})
     form = ReceiptForm(request.POST)
+    # A message or addition typed after the session ended comes back with the code (see
+    # _ask_for_receipt): it is shown again whatever happens here, and sent once the code opens
+    # the account.
+    kept = KeptWritingForm(request.POST, prefix="kept") if "kept-kind" in request.POST else None
+    context: dict[str, Any] = {"form": form, "kept": kept, "expired": kept is not None}
     # The CSRF middleware has checked this request already (this view is not exempt).
     if not ratelimit.client_allowed(request, "receipt", settings.INTAKE_RECEIPT_LIMIT):
         form.is_valid()
-        message = _(
+        context["refused"] = _(
             "Too many codes were tried from this connection. For your safety, please wait 15 "
             "minutes and try again."
         )
-        return render(request, "intake/return.html", {"form": form, "refused": message}, status=429)
-    if not form.is_valid():
-        return render(request, "intake/return.html", {"form": form}, status=400)
+        return render(request, "intake/return.html", context, status=429)
+    valid = form.is_valid()
+    if not valid or (kept is not None and not kept.is_valid()):
+        return render(request, "intake/return.html", context, status=400)
     ratelimit.count_toward_ceiling("receipt", settings.INTAKE_RECEIPT_CEILING)
     opened = actions.open_case_with_receipt(form.cleaned_data["receipt"])
     if opened is None:
@@ -326,16 +397,52 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
                 "account was withdrawn, it no longer exists."
             ),
         )
-        return render(request, "intake/return.html", {"form": form}, status=404)
+        return render(request, "intake/return.html", context, status=404)
     case, case_key = opened
     response = HttpResponseRedirect(reverse("intake:case"))
     try:
         start_survivor_session(response, case, case_key)
     except SurvivorSessionUnavailable:
         logger.exception("survivor sessions are unavailable: the cache does not answer")
-        return render(
-            request, "intake/return.html", {"form": form, "refused": UNAVAILABLE}, status=503
+        context["refused"] = UNAVAILABLE
+        return render(request, "intake/return.html", context, status=503)
+    if kept is not None and kept.cleaned_data["text"].strip():
+        return _send_kept(request, response, kept, case, case_key)
+    return response
+
+
+def _send_kept(
+    request: HttpRequest,
+    response: HttpResponseRedirect,
+    kept: KeptWritingForm,
+    case: Case,
+    case_key: bytes,
+) -> HttpResponse:
+    """Send what was kept through the sign-in, then go on to her page (`response`, which
+    carries the new session's cookie). A form already sent is not sent twice."""
+    text, token = kept.cleaned_data["text"], kept.cleaned_data["form_token"]
+    is_message = kept.cleaned_data["kind"] == "message"
+    try:
+        if is_message:
+            actions.send_survivor_message(case, case_key, text, form_token=token)
+        else:
+            actions.add_information(case, case_key, text, [], form_token=token)
+    except actions.DuplicateSubmission:
+        return response
+    except (actions.SaveUncertain, DatabaseError) as error:
+        logger.exception("what a survivor wrote could not be saved after signing in again")
+        action = reverse("intake:message" if is_message else "intake:add")
+        failed = _later_not_saved(
+            request,
+            uncertain=isinstance(error, actions.SaveUncertain),
+            action=action,
+            text=text,
+            fields=[("form_token", token)],
         )
+        # She is signed in: "Try again" posts to her page's form.
+        failed.cookies = response.cookies
+        return failed
+    response["Location"] += "?done=sent" if is_message else "?done=added"
     return response
 
 
@@ -348,7 +455,7 @@ def survivor_session_required(view: View) -> View:
             case, case_key = survivor_case(request)
             return view(request, case, case_key, *args, **kwargs)
         except SurvivorSessionExpired as ended:
-            return _ask_for_receipt(ended)
+            return _ask_for_receipt(request, ended)
         except SurvivorSessionUnavailable:
             logger.exception("survivor sessions are unavailable: the cache does not answer")
             form = ReceiptForm()
@@ -364,36 +471,87 @@ def survivor_session_required(view: View) -> View:
     return wrapper
 
 
-def _ask_for_receipt(ended: SurvivorSessionExpired) -> HttpResponse:
+# The survivor's forms whose words are kept through a new sign-in, and the name they go by in
+# KeptWritingForm.
+KEPT_FORMS = {"message": "message", "add": "addition"}
+
+
+def _ask_for_receipt(request: HttpRequest, ended: SurvivorSessionExpired) -> HttpResponse:
     """The receipt form again. "You were signed out" only for a session that timed out: after
     the quick exit there is no cookie, and whoever presses Back then sees the plain form, which
-    says nothing of an account."""
+    says nothing of an account.
+
+    A message or addition sent after the session timed out is not lost: the receipt form comes
+    back with it, to be sent once the code is entered (return_with_receipt). It is carried in
+    the page, never stored on the server. A form that was already sent shows only that it was.
+    """
     if isinstance(ended, NoSurvivorSession):
         return redirect("intake:return")
-    return redirect(reverse("intake:return") + "?expired=1")
+    match = request.resolver_match
+    kind = KEPT_FORMS.get(match.url_name or "") if match and request.method == "POST" else None
+    text = request.POST.get("text", "") if kind else ""
+    if not kind or not text.strip():
+        return redirect(reverse("intake:return") + "?expired=1")
+    token = request.POST.get("form_token", "")[:100]
+    if _token_used(token):
+        return _already_sent(request)
+    kept = KeptWritingForm(prefix="kept", initial={"kind": kind, "text": text, "form_token": token})
+    context = {"form": ReceiptForm(), "kept": kept, "expired": True}
+    return render(request, "intake/return.html", context)
 
 
 def _later_not_saved(
-    request: HttpRequest, *, files: bool = False, uncertain: bool = False
+    request: HttpRequest,
+    *,
+    files: bool = False,
+    uncertain: bool = False,
+    action: str = "",
+    text: str | None = None,
+    fields: list[tuple[str, Any]] | None = None,
 ) -> HttpResponse:
     """The database failed while a returning survivor read or sent something: say plainly that
     nothing was saved, and give back what they sent, ready to send again. (The account page
     itself cannot be shown: it is read from the database.) `uncertain`: the connection broke at
-    the very moment of saving and nobody can tell whether it was saved; they are told so."""
-    fields = [
-        (name, value)
-        for name, value in request.POST.items()
-        if name not in ("csrfmiddlewaretoken", "text")
-    ]
+    the very moment of saving and nobody can tell whether it was saved; they are told so.
+    `action`, `text` and `fields` say where to send it again when that is not where it came from
+    (what was kept through a new sign-in)."""
+    if fields is None:
+        fields = [
+            (name, value)
+            for name, value in request.POST.items()
+            if name not in ("csrfmiddlewaretoken", "text")
+        ]
     context = {
         "sent": request.method == "POST",
-        "action": request.path,
-        "text": request.POST.get("text"),
+        "action": action or request.path,
+        "text": request.POST.get("text") if text is None else text,
         "fields": fields,
         "files": files,
         "uncertain": uncertain,
     }
     return render(request, "intake/not_saved.html", context, status=503)
+
+
+# Her page says where her account is in one sentence, for the status it has now.
+STATUS_SENTENCES: dict[str, Any] = {
+    Case.Status.RECEIVED: gettext_lazy("It is waiting for a caseworker to take it up."),
+    Case.Status.ACKNOWLEDGED: gettext_lazy("A caseworker has it and has started reading it."),
+    Case.Status.IN_PROGRESS: gettext_lazy("Your caseworker is working on what you asked for."),
+    Case.Status.REFERRED: gettext_lazy(
+        "Your caseworker has referred you to another service, as you agreed."
+    ),
+    Case.Status.CLOSED: gettext_lazy(
+        "The work on it has ended. You can still read the messages here."
+    ),
+}
+
+
+def _form_token(request: HttpRequest, form: Any) -> str:
+    """The one-time token of a message or addition form: the one it came with when it is shown
+    again with an error, else a new one."""
+    if form is not None and form.is_bound:
+        return request.POST.get("form_token", "")[:100] or secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(24)
 
 
 def _render_case(
@@ -405,6 +563,11 @@ def _render_case(
     )
     context = {
         "view": view,
+        "status_sentence": STATUS_SENTENCES.get(str(case.status), ""),
+        "answer_time": answer_time(case.urgent) if case.status == Case.Status.RECEIVED else "",
+        "session_minutes": settings.INTAKE_SESSION_SECONDS // 60,
+        "message_token": _form_token(request, forms.get("message_form")),
+        "addition_token": _form_token(request, forms.get("addition_form")),
         "referral_form": referral_form,
         "message_form": forms.get("message_form") or MessageForm(),
         "addition_form": forms.get("addition_form") or AdditionForm(),
@@ -433,10 +596,16 @@ def case_page(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse
 @require_POST
 @survivor_session_required
 def send_message(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
+    token = request.POST.get("form_token", "")[:100]
+    if _token_used(token):
+        return _already_sent(request)
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _render_case(request, case, case_key, status=400, message_form=form)
-    actions.send_survivor_message(case, case_key, form.cleaned_data["text"])
+    try:
+        actions.send_survivor_message(case, case_key, form.cleaned_data["text"], form_token=token)
+    except actions.DuplicateSubmission:
+        return _already_sent(request)
     return redirect(reverse("intake:case") + "?done=sent")
 
 
@@ -452,7 +621,8 @@ def add_information(request: HttpRequest) -> HttpResponse:
         return _later_not_saved(request, files=True)
     except SurvivorSessionExpired as ended:
         request.upload_handlers = []
-        return _ask_for_receipt(ended)
+        # This view is exempt from the CSRF middleware: check before showing anything posted.
+        return csrf_protect(_ask_for_receipt)(request, ended)
     except SurvivorSessionUnavailable:
         request.upload_handlers = []
         context = {"form": ReceiptForm(), "refused": UNAVAILABLE}
@@ -480,6 +650,10 @@ def _add_information(
             _("No file was kept. Please choose your files again."),
         ]
         return _render_case(request, case, case_key, status=503, addition_form=form, errors=errors)
+    token = request.POST.get("form_token", "")[:100]
+    if _token_used(token):
+        handler.discard()
+        return _already_sent(request)
     problems = _upload_problems(handler)
     if not form.is_valid() or problems or not (form.cleaned_data["text"] or handler.received):
         handler.discard()
@@ -489,7 +663,12 @@ def _add_information(
             request, case, case_key, status=400, addition_form=form, errors=problems
         )
     try:
-        actions.add_information(case, case_key, form.cleaned_data["text"], handler.received)
+        actions.add_information(
+            case, case_key, form.cleaned_data["text"], handler.received, form_token=token
+        )
+    except actions.DuplicateSubmission:
+        handler.discard()
+        return _already_sent(request)
     except actions.SaveUncertain:
         # The files are kept: if the addition was saved, they belong to it (if not, the sweeper
         # removes them later).

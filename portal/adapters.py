@@ -22,6 +22,21 @@ class InviteOnlyAccountAdapter(DefaultAccountAdapter):
         # persecutor plant someone (DESIGN.md threat model).
         return False
 
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Staff land on their queue after signing in, not on the survivors' home page (which
+        shows nothing staff-related either way). Someone without a staff profile (a Django
+        superuser of the operator's) gets LOGIN_REDIRECT_URL as before."""
+        from django.urls import reverse
+
+        from intake.models import StaffProfile
+
+        if (
+            request.user.is_authenticated
+            and StaffProfile.objects.filter(user=request.user).exists()
+        ):
+            return reverse("caseworker:queue")
+        return str(super().get_login_redirect_url(request))
+
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         """A password change re-seals the staff private key under the new password."""
         super().set_password(user, password)

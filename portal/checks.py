@@ -55,3 +55,25 @@ def check_security_middleware(app_configs: Any = None, **kwargs: Any) -> list[ch
     )
     with override_settings(MIDDLEWARE=as_django):
         return [message for check in djangos_checks for message in check(app_configs)]
+
+
+def check_help_contacts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The contacts file of "Get help now" parses (docs/help-contacts.md). Its review date is
+    not checked here, where it would fail a deploy on a calendar date: the page shows it to
+    readers, and the log warns when it is older than HELP_CONTACTS_REVIEW_MONTHS."""
+    from pathlib import Path
+
+    from portal.help_contacts import HelpContactsError, parse
+
+    path = Path(settings.HELP_CONTACTS_FILE)
+    try:
+        parse(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, HelpContactsError) as error:
+        return [
+            checks.Error(
+                f"HELP_CONTACTS_FILE cannot be used: {error}",
+                hint="See docs/help-contacts.md.",
+                id="portal.E002",
+            )
+        ]
+    return []

@@ -99,7 +99,9 @@ class RequireStaffMfaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and is_staff_area(request.path):
+        # The path first: reading request.user reads the session, and a page that read it
+        # varies by cookie (and is never kept in memory, rights/pages.py).
+        if is_staff_area(request.path) and request.user.is_authenticated:
             from allauth.mfa.utils import is_mfa_enabled
 
             if not request.path.startswith(self.ALLOWED_PREFIXES) and not is_mfa_enabled(

@@ -133,6 +133,12 @@ CSRF_TRUSTED_ORIGINS = [
 SITE_NAME = os.environ.get("SITE_NAME", "Know Your Rights")
 # Where the quick exit sends a survivor: a busy, neutral site that raises no questions if seen.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.com/weather")
+# Emergency and support contacts by country for "Get help now", a file the operator keeps true
+# (docs/help-contacts.md). `manage.py check` warns when its review date is older than this.
+HELP_CONTACTS_FILE = Path(
+    os.environ.get("HELP_CONTACTS_FILE", BASE_DIR / "portal" / "help_contacts.toml")
+)
+HELP_CONTACTS_REVIEW_MONTHS = envint("HELP_CONTACTS_REVIEW_MONTHS", 12)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -164,6 +170,9 @@ MIDDLEWARE = [
     # cookies there, and an Onion-Location header on the clearnet site (portal/onion.py).
     "portal.onion.OnionAwareSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Rights pages that are the same for every reader, served from memory like static files,
+    # before any middleware that reads the session or a cookie (rights/pages.py).
+    "rights.pages.RenderedPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

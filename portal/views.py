@@ -11,10 +11,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
+from portal.help_contacts import get_directory
 from portal.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -39,20 +42,51 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "url": reverse("intake:return"),
             "title": _("Come back with your receipt code"),
-            "text": _("Read replies, add information, or withdraw your account."),
+            "text": _("Read replies, add information, or withdraw what you shared."),
         },
         {
             "url": reverse("help"),
             "title": _("Get help now"),
-            "text": _("What to do if you are in danger, and how to use this site safely."),
+            "text": _(
+                "Emergency numbers and support where you are, and how to use this site safely."
+            ),
         },
     ]
     return render(request, "portal/home.html", {"choices": choices})
 
 
-@require_safe
+# The value of "my country is not in the list".
+NOT_LISTED = "none"
+
+
+@csrf_exempt  # a POST that changes nothing: it only keeps the country out of the address
+@require_http_methods(["GET", "HEAD", "POST"])
 def get_help(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/help.html")
+    """Emergency and support contacts for the country the reader picks (portal/help_contacts.py).
+
+    The country is sent by POST, so it never appears in the address bar or the history; the form
+    changes nothing on the server, so it needs no CSRF token.
+    """
+    language = get_language() or settings.LANGUAGE_CODE
+    directory = get_directory()
+    picked = request.POST.get("country", "")[:10] if request.method == "POST" else ""
+    country = directory.countries.get(picked) if directory and picked else None
+    countries = directory.countries_for(language) if directory else []
+    context = {
+        "directory": directory,
+        "countries": [
+            {"code": c.code, "name": c.name(language), "lang": c.name_language(language)}
+            for c in countries
+        ],
+        "language": language,
+        "picked": picked,
+        "country": country,
+        "country_name": country.name(language) if country else "",
+        # Picked, but no contact is listed for it (or the list cannot be read).
+        "none_listed": bool(picked) and country is None,
+        "not_listed_value": NOT_LISTED,
+    }
+    return render(request, "portal/help.html", context)
 
 
 def _database_ok() -> bool:

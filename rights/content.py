@@ -17,13 +17,14 @@ reviewed, and says it may be out of date once that is more than REVIEW_MONTHS ag
 """
 
 import functools
+import hashlib
 import math
 import re
 import tomllib
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import markdown
@@ -117,6 +118,10 @@ class Explainer:
         """True for a page about cases under way whose review is more than REVIEW_MONTHS old."""
         return self.ongoing and today > add_months(self.last_reviewed, REVIEW_MONTHS)
 
+    def out_of_date_from(self) -> date:
+        """The first day on which may_be_out_of_date() is true (for pages about cases under way)."""
+        return add_months(self.last_reviewed, REVIEW_MONTHS) + timedelta(days=1)
+
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day if it has fewer (31 August + 6 is
@@ -143,6 +148,10 @@ class GlossaryTerm:
 class Library:
     explainers: dict[str, dict[str, Explainer]] = field(default_factory=dict)
     glossary: dict[str, dict[str, GlossaryTerm]] = field(default_factory=dict)
+    # The content version: a hash of every file under the content folder, names and bytes, and
+    # the newest of their modification times. Rendered pages are kept per version (rights/pages.py).
+    version: str = ""
+    modified: float = 0.0
 
     def explainer(self, language: str, slug: str) -> Explainer | None:
         """The explainer in the reader's language, else the English one, else None."""
@@ -377,8 +386,22 @@ def check_references(library: Library) -> None:
             raise ContentError(f"{language}/glossary.toml: terms not in English: {sorted(unknown)}")
 
 
+def content_version(content_dir: Path) -> tuple[str, float]:
+    """A hash of every file under `content_dir` (names and bytes), and their newest mtime."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted(p for p in content_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(content_dir).as_posix().encode()
+        data = path.read_bytes()
+        # Lengths first, so that no two different sets of files hash alike.
+        digest.update(b"%d:%s%d:" % (len(name), name, len(data)) + data)
+        newest = max(newest, path.stat().st_mtime)
+    return digest.hexdigest(), newest
+
+
 def load_library(content_dir: Path = CONTENT_DIR) -> Library:
     library = Library()
+    library.version, library.modified = content_version(content_dir)
     languages = {code for code, _ in settings.LANGUAGES}
     for folder in sorted(p for p in content_dir.iterdir() if p.is_dir()):
         language = folder.name
@@ -399,7 +422,7 @@ def load_library(content_dir: Path = CONTENT_DIR) -> Library:
 @functools.cache
 def get_library() -> Library:
     """The library, parsed and rendered once per process (the first request, or app start)."""
-    return load_library()
+    return load_library(CONTENT_DIR)
 
 
 # --- Search ------------------------------------------------------------------------------------

@@ -153,6 +153,18 @@ def generous_rate_limits(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_kept_rights_pages() -> Iterator[None]:
+    """Each test starts and ends with no rights page kept in memory (rights/pages.py): a test
+    that changes the library in place (tests/rights/test_views.py) must not see, nor leave,
+    another test's pages."""
+    from rights.pages import STORE
+
+    STORE.forget()
+    yield
+    STORE.forget()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings: Any, tmp_path: Path) -> Path:
     """Encrypted attachments go to a folder of each test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -263,6 +275,9 @@ def django_db_setup(
             cursor.execute(f"DROP ROLE {role.name}")
 
 
+CHILD_APPLICATION_NAME = "portal-test-child"
+
+
 def database_url_for_test_database() -> str:
     """DATABASE_URL naming the test database pytest-django created, for child processes, as the
     session's runtime role (as web, worker and beat connect in production)."""
@@ -271,8 +286,11 @@ def database_url_for_test_database() -> str:
         raise RuntimeError("child processes can share only a PostgreSQL test database")
     role = runtime_role()
     port = f":{db['PORT']}" if db.get("PORT") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    # Named, so that tests can tell the children's connections from the test process's own.
     return (
-        f"postgres://{role.name}:{role.password}@{db.get('HOST') or '127.0.0.1'}{port}/{db['NAME']}"
+        f"postgres://{role.name}:{role.password}@{host}{port}/{db['NAME']}"
+        f"?application_name={CHILD_APPLICATION_NAME}"
     )
 
 

@@ -206,7 +206,8 @@ def test_every_caseworker_signs_in_and_finds_a_case_in_the_queue(dev_site: DevSi
         assert queue.status == 200
         cases = re.findall(r'href="(/caseworker/cases/[0-9a-f-]{36}/)"', queue.text)
         assert cases, f"{email} has an empty queue"
-        urgent_seen = urgent_seen or "<td>Urgent</td>" in queue.text
+        # Urgent is marked in the row's status cell (issue 19).
+        urgent_seen = urgent_seen or 'class="tag urgent-tag">Urgent</strong>' in queue.text
         case = browser.open(cases[0])
         assert case.status == 200
         assert "[DEMO]" in unescape(case.text), f"{email} could not read their case"

@@ -121,15 +121,18 @@ def test_the_processes_tests_start_connect_as_the_runtime_role(celery_worker) ->
     connects as a runtime role made by setup_runtime_role, so every test that goes through them
     shows that those privileges are enough for what the portal does."""
     from portal.tasks import record_heartbeat
-    from tests.conftest import runtime_role, wait_for
+    from tests.conftest import CHILD_APPLICATION_NAME, runtime_role, wait_for
 
     WorkerHeartbeat.objects.all().delete()
     record_heartbeat.delay()
     assert wait_for(WorkerHeartbeat.objects.exists), celery_worker.log()
+    # The children's connections, told apart by the application name their DATABASE_URL sets
+    # (the test process's own threads, such as a live server's, connect as the owner).
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            "AND application_name = %s",
+            [CHILD_APPLICATION_NAME],
         )
-        others = {name for (name,) in cursor.fetchall()}
-    assert others == {runtime_role().name}
+        children = {name for (name,) in cursor.fetchall()}
+    assert children == {runtime_role().name}

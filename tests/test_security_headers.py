@@ -134,9 +134,23 @@ def csrf_failure(client: Client) -> object:
     return Client(enforce_csrf_checks=True).post("/en/intake/account/", {"consent-age_group": "x"})
 
 
+def kept_page(client: Client) -> object:
+    """A rights page served from memory (rights/pages.py): the second request for it."""
+    client.get("/ar/rights/")
+    return client.get("/ar/rights/")
+
+
+def revalidated_page(client: Client) -> object:
+    """A returning browser's copy of a rights page is still current: 304."""
+    etag = client.get("/ar/rights/", headers={"accept-encoding": "gzip"})["ETag"]
+    return client.get("/ar/rights/", headers={"accept-encoding": "gzip", "if-none-match": etag})
+
+
 # name: (private, what to request, expected status)
 RESPONSE_CLASSES = {
     "survivor page": (False, lambda c: c.get("/ar/rights/"), 200),
+    "survivor page from memory": (False, kept_page, 200),
+    "survivor page revalidated (304)": (False, revalidated_page, 304),
     "intake form": (True, lambda c: c.get("/en/intake/consent/"), 200),
     "receipt entry form": (True, lambda c: c.get("/fa/intake/return/"), 200),
     "caseworker page with MFA": (True, lambda c: staff_client().get("/caseworker/"), 200),
@@ -228,8 +242,14 @@ assert staff.post(second_factor, {"code": persona.totp_code()}, secure=True).sta
 anonymous = client()
 csrf_client = client(enforce_csrf_checks=True)
 admin = "/" + settings.ADMIN_URL
+def revalidated():
+    etag = anonymous.get("/ar/rights/", secure=True)["ETag"]
+    return anonymous.get("/ar/rights/", secure=True, headers={"if-none-match": etag})
+
 requests = {
     "survivor page": lambda: anonymous.get("/ar/rights/", secure=True),
+    "survivor page from memory": lambda: anonymous.get("/ar/rights/", secure=True),
+    "survivor page revalidated (304)": revalidated,
     "intake form": lambda: anonymous.get("/en/intake/consent/", secure=True),
     "caseworker page with MFA": lambda: staff.get("/caseworker/", secure=True),
     "second-factor settings": lambda: staff.get("/accounts/2fa/", secure=True),
@@ -281,6 +301,8 @@ def test_production_sends_every_header_and_hsts_on_each_class(
     assert re.fullmatch(r"/static/css/portal\.[0-9a-f]{12}\.css", results.pop("static path"))
     expected_status = {
         "survivor page": 200,
+        "survivor page from memory": 200,
+        "survivor page revalidated (304)": 304,
         "intake form": 200,
         "caseworker page with MFA": 200,
         "second-factor settings": 200,

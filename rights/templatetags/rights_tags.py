@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from rights.content import Explainer, GlossaryTerm
+from rights.content import Explainer, GlossaryTerm, get_library, resolve_link
 
 register = template.Library()
 
@@ -18,6 +18,27 @@ def language_attributes(item: Explainer | GlossaryTerm, page_language: str) -> S
     if item.language == page_language:
         return SafeString("")
     return format_html(' lang="{}" dir="ltr"', item.language)
+
+
+@register.filter
+def html_for_reader(explainer: Explainer, page_language: str) -> SafeString:
+    """An explainer's HTML, with its links kept in the reader's language when it is shown in
+    another (an English page on an Arabic site): a glossary link goes to the reader's glossary
+    where the term is translated, and links to explainers and portal pages stay in the reader's
+    language (those pages fall back to English themselves). rights/content.py renders each
+    explainer's links in the explainer's own language."""
+    html = explainer.html
+    if explainer.language == page_language:
+        return SafeString(html)
+    reader_terms = get_library().glossary.get(page_language, {})
+    for scheme, target in dict.fromkeys(explainer.links):
+        if scheme == "glossary" and target not in reader_terms:
+            continue
+        written = resolve_link(scheme, target, explainer.language)
+        wanted = resolve_link(scheme, target, page_language)
+        if written and wanted and written != wanted:
+            html = html.replace(f'href="{written}"', f'href="{wanted}" hreflang="{page_language}"')
+    return SafeString(html)
 
 
 # The explainer that says who can read an account (intake/readers.py renders its list).

@@ -3,7 +3,9 @@
 // - Replace this history entry with the exit address (intake.views.quick_exit, which ends a
 //   returning survivor's session and sends the browser on to the neutral site), so Back does
 //   not return here.
-// - Leave when Shift is pressed three times in a row (GOV.UK's "Exit this page" convention).
+// - Leave when Shift is pressed three times in a row (GOV.UK's "Exit this page" convention), and
+//   say so where a keyboard is likely (the hints are hidden until then: without JavaScript the
+//   shortcut does not work, so it is not mentioned).
 // - A page of a returning survivor's account that the browser brings back from its back-forward
 //   cache (a snapshot, not asked of the server) is hidden and asked for again: after the quick
 //   exit the server has ended the session and answers with the receipt form instead.
@@ -25,9 +27,14 @@
     return;
   }
   var destination = link.getAttribute("href");
-  var hint = document.querySelector("[data-quick-exit-hint]");
-  if (hint) {
-    hint.hidden = false;
+  // "Press the Shift key" only where a keyboard is likely: a fine pointer that can hover (a
+  // mouse or a trackpad). A phone or a tablet has neither, and no Shift key to press.
+  var keyboardLikely = window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
+  if (keyboardLikely) {
+    var hints = document.querySelectorAll("[data-quick-exit-hint]");
+    for (var i = 0; i < hints.length; i += 1) {
+      hints[i].hidden = false;
+    }
   }
 
   function leave(event) {

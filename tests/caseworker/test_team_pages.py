@@ -245,6 +245,8 @@ def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, servic
     assert "Next page" in page_one
     assert "Previous page" in page_two
     rows = page_one.split("<tbody>")[1].split("</tbody>")[0]
-    # Every open case comes before the first closed one.
-    assert rows.count("<td>Closed</td>") == 3
-    assert rows.rindex("<td>Received</td>") < rows.index("<td>Closed</td>")
+    # Every open case comes before the first closed one (the status cell: issue 19's queue).
+    closed_cell = 'data-label="Status">Closed'
+    received_cell = 'data-label="Status">Received'
+    assert rows.count(closed_cell) == 3
+    assert rows.rindex(received_cell) < rows.index(closed_cell)

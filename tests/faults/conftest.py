@@ -35,7 +35,7 @@ HIDDEN = r'name="{name}" value="([^"]*)"'
 
 # What each outcome says (tests/intake/test_faults.py and test_rate_limits.py check the same
 # words against Django's test client; these are the texts survivors get from the real server).
-RECEIVED = "Your account was received"
+RECEIVED = "What you shared was received"
 NOT_SAVED = "Your account was NOT saved: something went wrong on our side."
 MAYBE_SAVED = "We could not confirm that your account was saved"
 CHOOSE_FILES_AGAIN = "Files must be chosen again."

@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 # The COMMIT Django sends through psycopg2: a simple-query message ("Q", its length, the text).
 COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
-ALREADY_SENT = "This account was already sent"
+ALREADY_SENT = "This was already sent"
 SMALL_PDF = b"%PDF-1.4\n" + b"evidence" * 100
 
 
@@ -198,7 +198,7 @@ def test_a_commit_whose_answer_is_lost_still_gives_the_receipt(
 
     opened = open_with_receipt(Visitor(server.url), receipt)
     assert opened.status == 200, opened.text[:2000]
-    assert "Your account" in opened.text
+    assert "What you shared" in opened.text
     assert "evidence.pdf" in opened.text  # its file too
     case = Case.objects.get()
     assert narrative_of(case, service_keys.coordinators) == "the answer to my commit was lost"

@@ -242,7 +242,7 @@ def test_accounts_survive_a_postgres_restart(
     for receipt in receipts:
         page = open_with_receipt(Visitor(server.url), receipt)
         assert page.status == 200, page.text[:2000]
-        assert "Your account" in page.text
+        assert "What you shared" in page.text
 
     lookup_key = settings.RECEIPT_LOOKUP_KEY.encode()
     typed = {receipt: crypto.normalise_receipt(receipt) or "" for receipt in receipts}

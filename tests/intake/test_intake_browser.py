@@ -75,6 +75,7 @@ def test_the_receipt_is_not_kept_by_the_browser(browser, service_keys) -> None:
     page = session.new_page()
     page.goto(session.url("/en/intake/consent/"))
     give_consent(page, "unsaid")
+    page.fill("#id_account-country", "Somewhere")  # an account with nothing in it is not sent
     page.click("form button[type=submit]")
     response = page.expect_navigation
     with response() as navigation:

@@ -34,7 +34,7 @@ REPLY = "A reply meant for her eyes only"
 HER_MESSAGE = "Thank you, I will write again"
 # What her account pages show, and what a page after the quick exit must not: her words, her
 # caseworker's, the account's heading, and "you were signed out" (which says there was one).
-ACCOUNT_MARKERS = (REPLY, HER_MESSAGE, "Your account", "signed out")
+ACCOUNT_MARKERS = (REPLY, HER_MESSAGE, "What you shared", "signed out")
 
 
 def an_account_with_a_reply() -> str:

@@ -274,7 +274,7 @@ def test_withdrawal_deletes_everything_after_confirmation(
     assert "Please tick the box to confirm." in unconfirmed.content.decode()
     assert Case.objects.count() == 1
     response = client.post("/en/intake/my-account/withdraw/", {"confirm": "on"})
-    assert "Your account was deleted" in response.content.decode()
+    assert "What you shared was deleted" in response.content.decode()
     assert Case.objects.count() == 0
     assert KeyWrap.objects.count() == 0
     assert Attachment.objects.count() == 0

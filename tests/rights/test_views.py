@@ -152,3 +152,20 @@ def test_rights_pages_touch_no_database(client: Client, django_assert_num_querie
 def test_rights_pages_are_compressed_for_slow_connections(client: Client) -> None:
     response = client.get("/en/rights/asylum-lgbtqi/", headers={"accept-encoding": "gzip"})
     assert response["Content-Encoding"] == "gzip"
+
+
+def test_the_search_form_sends_its_words_by_post_without_a_token(client: Client) -> None:
+    """Search words stay out of the address bar and the history (issue 19), and the form holds
+    no CSRF token, so the pages it is on stay the same for every reader (rights/pages.py)."""
+    for path in ("/en/rights/", "/en/rights/search/"):
+        form = re.search(r'<form class="search-form"[^>]*>.*?</form>', html(client, path), re.S)
+        assert form
+        assert 'method="post"' in form.group(0)
+        assert "csrfmiddlewaretoken" not in form.group(0)
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = csrf_client.post("/en/rights/search/", {"q": "witness"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'href="/en/rights/being-a-witness/"' in page
+    # The words are in the page, so the browser must not keep it.
+    assert "no-store" in response["Cache-Control"]
