@@ -756,11 +756,17 @@ def body_over_the_limit_gets_a_kind_page(stack: Stack) -> None:
     response = send_until_answered(
         stack, browser, "/fa/intake/send/", f"multipart/form-data; boundary={boundary}", body
     )
+    site_name = found(
+        re.search(r"^SITE_NAME=(.*)$", (stack.directory / "deploy/portal.env").read_text(), re.M),
+        "deploy/portal.env names the site",
+    ).group(1)
+    page_file = (stack.directory / "deploy/errors/413.fa.html").read_text(encoding="utf-8")
     check(
         response.status == 413
-        and response.body == (stack.directory / "deploy/errors/413.fa.html").read_bytes(),
+        and response.text == page_file.replace('{{env "SITE_NAME" | html}}', site_name),
         f"Caddy stopped a 115 MB body at its 110 MB limit and answered {response.status} with "
-        "its own page for it, deploy/errors/413.fa.html (the path's language)",
+        f"its own page for it, deploy/errors/413.fa.html (the path's language), titled "
+        f"{site_name!r} alone as every survivor page is",
     )
     check(
         '<html lang="fa" dir="rtl">' in response.text

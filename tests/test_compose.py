@@ -321,6 +321,9 @@ def test_caddy_answers_a_body_over_the_limit_with_a_page_in_the_paths_language()
     assert languages
     assert languages.group(1).split("|") == [code for code, _ in settings.LANGUAGES]
     assert "rewrite @language /413.{re.language.1}.html" in snippet
+    # Its title, SITE_NAME from deploy/portal.env, is filled in by Caddy's templates handler.
+    assert re.search(r"^\t\ttemplates$", snippet, re.M)
+    assert "deploy/portal.env" in env_files("caddy")
     assert "file_server {\n\t\t\tstatus 413" in snippet
     assert "./deploy/errors:/srv/portal-errors:ro" in SERVICES["caddy"]["volumes"]
     for code, _ in settings.LANGUAGES:

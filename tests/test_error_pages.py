@@ -13,6 +13,8 @@ from django.conf import settings
 from portal.management.commands.build_error_pages import DEFAULT_FOLDER, render_pages
 
 CODES = [code for code, _ in settings.LANGUAGES]
+# Caddy's `templates` handler puts SITE_NAME (deploy/portal.env) here as it serves a page.
+SITE_NAME_TITLE = '<title>{{env "SITE_NAME" | html}}</title>'
 
 
 class Page(HTMLParser):
@@ -74,6 +76,16 @@ def test_each_page_speaks_her_language_first_then_every_other(code: str) -> None
     for digits in ("20", "5") if code != "fa" else ("۲۰", "۵"):
         assert digits in html.split("<section", 1)[0]
     assert "20 MB" in html  # and in English too
+
+
+@pytest.mark.parametrize("name", ["413.html", *(f"413.{code}.html" for code in CODES)])
+def test_the_title_is_the_site_name_alone(name: str) -> None:
+    """As on every survivor page (tests/intake/test_journey.py): the browser's history must not
+    say what she did. Nothing else in the page is a template for Caddy."""
+    html = (DEFAULT_FOLDER / name).read_text(encoding="utf-8")
+    assert html.count("<title>") == 1
+    assert SITE_NAME_TITLE in html
+    assert html.count("{{") == html.count("}}") == 1
 
 
 @pytest.mark.parametrize("name", ["413.html", *(f"413.{code}.html" for code in CODES)])

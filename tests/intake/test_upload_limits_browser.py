@@ -99,13 +99,12 @@ def test_caddys_page_for_a_body_over_its_limit_leads_back_to_the_form(
     path's language, status 413 (make deploy-check sees Caddy itself do it)."""
     session = browser()
     page = session.new_page()
+    # Caddy's templates handler puts the site's name in the title (deploy/Caddyfile).
+    body = (ERROR_PAGES / f"413.{lang}.html").read_text(encoding="utf-8")
+    body = body.replace('{{env "SITE_NAME" | html}}', settings.SITE_NAME)
     page.route(
         f"**/{lang}/intake/send/",
-        lambda route: route.fulfill(
-            status=413,
-            content_type="text/html; charset=utf-8",
-            body=(ERROR_PAGES / f"413.{lang}.html").read_text(encoding="utf-8"),
-        ),
+        lambda route: route.fulfill(status=413, content_type="text/html; charset=utf-8", body=body),
     )
     reach_review(session, page, "typed before the files", lang=lang)
     photo = tmp_path / "photo.png"
@@ -115,6 +114,7 @@ def test_caddys_page_for_a_body_over_its_limit_leads_back_to_the_form(
     assert page.locator("html").get_attribute("lang") == lang
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "fa" else "ltr")
     assert page.locator("h1").count() == 1
+    assert page.title() == settings.SITE_NAME  # as on every survivor page: history says nothing
     # The portal's own style sheet and quick-exit script work on it (the script shows the hint).
     assert page.locator(".quick-exit").evaluate("e => getComputedStyle(e).fontWeight") == "700"
     assert page.locator("[data-quick-exit-hint]").is_visible()
