@@ -724,10 +724,15 @@ def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actions.withdraw_case(case)
-        response = render(request, "intake/withdrawn.html")
+        context = {"backup_days": settings.BACKUP_RETENTION_DAYS}
+        response = render(request, "intake/withdrawn.html", context)
         end_survivor_session(request, response)
         return response
-    return render(request, "intake/withdraw.html", {"form": form})
+    return render(
+        request,
+        "intake/withdraw.html",
+        {"form": form, "backup_days": settings.BACKUP_RETENTION_DAYS},
+    )
 
 
 @never_cache

@@ -508,6 +508,10 @@ ROUTING_CLAIM_EXPIRES_SECONDS = envint("ROUTING_CLAIM_EXPIRES_SECONDS", 300)
 ROUTING_BATCH_SIZE = envint("ROUTING_BATCH_SIZE", 100)
 # Closed cases are crypto-shredded this many days after closing; withdrawn ones at once.
 RETENTION_DAYS_AFTER_CLOSE = envint("RETENTION_DAYS_AFTER_CLOSE", 365)
+# How long the operator keeps backups (docs/operations.md, "Backups"): a withdrawn account is still
+# in the encrypted backups taken before, for this long, and the survivor is told so. Set it to the
+# retention you really keep.
+BACKUP_RETENTION_DAYS = envint("BACKUP_RETENTION_DAYS", 30)
 INTAKE_MAX_FILES = 5
 INTAKE_MAX_FILE_BYTES = 20 * 1024 * 1024
 INTAKE_MAX_TEXT_CHARS = 50_000

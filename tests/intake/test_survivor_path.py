@@ -301,3 +301,20 @@ def test_the_intake_speaks_the_readers_language(client: Client, lang: str) -> No
     account = client.post(f"/{lang}/intake/account/", CONSENT).content.decode()
     assert "What happened?" not in account
     assert "Review before sending" not in account
+
+
+def test_a_withdrawal_says_what_the_backups_still_hold(
+    client: Client, service_keys, settings
+) -> None:
+    """A backup taken before a withdrawal keeps the case and its wraps (intake/actions.py
+    withdraw_case): the survivor is told so, with the retention the operator set, and is not
+    told that nobody can ever read it again."""
+    settings.BACKUP_RETENTION_DAYS = 21
+    _, receipt = send(client, account_data(narrative="gone"))
+    open_account(client, receipt)
+    asking = client.get("/en/intake/my-account/withdraw/").content.decode()
+    done = client.post("/en/intake/my-account/withdraw/", {"confirm": "on"}).content.decode()
+    for page in (asking, done):
+        assert "encrypted backups still hold a copy for up to 21 days" in page
+        assert "cannot be read again" not in page
+        assert "Nobody will be able to read it again" not in page
