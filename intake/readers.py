@@ -109,7 +109,8 @@ def retention_days() -> int:
 
 
 def retention_sentences() -> list[str]:
-    """How long an account is kept and what withdrawing it leaves, in the active language."""
+    """How long an account is kept and what withdrawing it leaves (a content-free audit line, and
+    the copy in backups taken before: BACKUP_RETENTION_DAYS), in the active language."""
     days = retention_days()
     return [
         ngettext(
@@ -127,4 +128,13 @@ def retention_sentences() -> list[str]:
                 "existed, with nothing of what it said."
             )
         ),
+        # The same words as the withdrawal pages (intake/templates/intake/backup_copies.html).
+        ngettext(
+            "Our server's encrypted backups still hold a copy for up to %(days)s day, until they "
+            "are deleted.",
+            "Our server's encrypted backups still hold a copy for up to %(days)s days, until they "
+            "are deleted.",
+            settings.BACKUP_RETENTION_DAYS,
+        )
+        % {"days": settings.BACKUP_RETENTION_DAYS},
     ]

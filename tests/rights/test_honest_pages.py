@@ -226,6 +226,15 @@ def test_the_retention_period_comes_from_the_setting_the_purge_uses(
     assert sentence in rendered
 
 
+def test_what_a_withdrawal_leaves_in_backups_comes_from_the_setting(
+    client: Client, settings
+) -> None:
+    settings.BACKUP_RETENTION_DAYS = 14
+    sentence = "encrypted backups still hold a copy for up to 14 days"
+    for path in ("/en/intake/", "/en/rights/"):
+        assert sentence in client.get(path).content.decode()
+
+
 # --- The [[readers]] and [[retention]] directives ----------------------------------------------
 
 
