@@ -41,8 +41,8 @@ from intake.access import (
     staff_private_key,
     staff_profile,
 )
-from intake.forms import (
-    HARMS,
+from intake.answers import HARMS, answer_rows
+from intake.caseworker.forms import (
     AvailabilityForm,
     ColleagueForm,
     ConductForm,
@@ -56,7 +56,6 @@ from intake.forms import (
     StatusForm,
     SuspendForm,
     VetForm,
-    answer_rows,
 )
 from intake.models import Attachment, Case, KeyWrap, Message, RoutingJob, StaffProfile
 

@@ -300,7 +300,7 @@ MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_SECRETS_KEY = envsecret("MFA_SECRETS_KEY", required=not DEBUG) or (
     "development-mfa-key:" + SECRET_KEY
 )
-ACCOUNT_FORMS = {"login": "intake.forms.StaffLoginForm"}
+ACCOUNT_FORMS = {"login": "intake.staff.forms.StaffLoginForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 LOGIN_REDIRECT_URL = "/"
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)

@@ -12,7 +12,7 @@ urlpatterns = i18n_patterns(
     path("", views.home, name="home"),
     path("help/", views.get_help, name="help"),
     path("rights/", include("rights.urls")),
-    path("intake/", include("intake.urls")),
+    path("intake/", include("intake.survivor.urls")),
 )
 
 

@@ -1,22 +1,22 @@
 from django.urls import path
 
-from intake import views
+from intake.survivor import my_account, returning, sharing
 
 app_name = "intake"
 
 urlpatterns = [
-    path("", views.start, name="start"),
-    path("consent/", views.consent, name="consent"),
-    path("account/", views.account, name="account"),
-    path("review/", views.review, name="review"),
-    path("send/", views.submit, name="submit"),
-    path("return/", views.return_with_receipt, name="return"),
-    path("my-account/", views.case_page, name="case"),
-    path("my-account/message/", views.send_message, name="message"),
-    path("my-account/add/", views.add_information, name="add"),
-    path("my-account/contact/", views.change_contact, name="contact"),
-    path("my-account/referral/", views.referral_consent, name="referral_consent"),
-    path("my-account/withdraw/", views.withdraw, name="withdraw"),
-    path("leave/", views.leave, name="leave"),
-    path("exit/", views.quick_exit, name="exit"),
+    path("", sharing.start, name="start"),
+    path("consent/", sharing.consent, name="consent"),
+    path("account/", sharing.account, name="account"),
+    path("review/", sharing.review, name="review"),
+    path("send/", sharing.submit, name="submit"),
+    path("return/", returning.return_with_receipt, name="return"),
+    path("my-account/", my_account.case_page, name="case"),
+    path("my-account/message/", my_account.send_message, name="message"),
+    path("my-account/add/", my_account.add_information, name="add"),
+    path("my-account/contact/", my_account.change_contact, name="contact"),
+    path("my-account/referral/", my_account.referral_consent, name="referral_consent"),
+    path("my-account/withdraw/", my_account.withdraw, name="withdraw"),
+    path("leave/", returning.leave, name="leave"),
+    path("exit/", returning.quick_exit, name="exit"),
 ]

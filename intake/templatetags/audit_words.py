@@ -83,7 +83,7 @@ def audit_actor(entry: AuditEntry) -> str:
 
 
 def _status_detail(detail: str) -> str:
-    from intake.forms import StatusForm
+    from intake.caseworker.forms import StatusForm
     from intake.models import Case
 
     status, _sep, reason = detail.partition(": ")

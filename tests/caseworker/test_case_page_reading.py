@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import translation
 
 from intake import actions, audit
-from intake.forms import StatusForm
+from intake.caseworker.forms import StatusForm
 from intake.models import Case
 from intake.templatetags.staff_time import ago, due
 from tests.caseworker.conftest import sign_in

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from intake import actions, audit
-from intake.forms import HARMS
+from intake.answers import HARMS
 from intake.models import Case, StaffProfile
 from tests.caseworker.conftest import enter_totp_code, make_persona
 from tests.caseworker.test_cases import route_to

@@ -215,7 +215,7 @@ def test_a_caseworker_pauses_new_cases_and_keeps_their_own(caseworker, service_k
 
 
 def test_arabic_and_persian_commas_separate_regions_and_languages() -> None:
-    from intake.forms import StaffProfileForm
+    from intake.caseworker.forms import StaffProfileForm
 
     form = StaffProfileForm(
         {"languages": "ar،fa", "regions": "السودان، أفغانستان", "capacity": 5, "gender": ""}

@@ -23,7 +23,7 @@ def client() -> Client:
 
 
 # An account with nothing answered but preferences that may be defaults cannot be sent
-# (intake.forms.AccountForm.is_empty): the accounts of tests that answer nothing else say this.
+# (intake.answers.AccountForm.is_empty): the accounts of tests that answer nothing else say this.
 SOME_ANSWER = {"harms": ["threats"]}
 PREFERENCES = {"preferred_language", "caseworker_gender"}
 

@@ -1,7 +1,7 @@
 """Example survivor accounts for development, sent through the real submission path.
 
-Each example is checked by the survivor's own forms (intake.forms), sealed and stored by
-intake.actions.submit_account exactly as the "Send" button does, and routed in this process as
+Each example is checked by the survivor's own forms (intake/survivor/forms.py), sealed and stored
+by intake.actions.submit_account exactly as the "Send" button does, and routed in this process as
 `make run` routes (Celery runs tasks in-process there). Then the caseworker routing chose, and the
 survivor, carry some of them further through intake/actions.py: an acknowledgement, a message
 each way, a referral consent. So a newcomer finds something on every screen: the survivor's
@@ -29,8 +29,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
 from intake import actions, crypto
-from intake.forms import AccountForm, ConsentForm, account_answers, account_contact
+from intake.answers import AccountForm
 from intake.models import Case, RoutingJob, StaffProfile
+from intake.survivor.forms import ConsentForm, account_answers, account_contact
 
 # What happens after routing, by the caseworker who received the case and by the survivor.
 NOTHING = "nothing"
@@ -174,8 +175,8 @@ def _form_data(example: Example) -> dict[str, Any]:
 
 
 def submit(example: Example) -> actions.Submitted:
-    """Send one example as the survivor's "Send" button does (intake.views._submit), without
-    files."""
+    """Send one example as the survivor's "Send" button does (intake.survivor.sharing._submit),
+    without files."""
     data = _form_data(example)
     with translation.override(example.language):
         consent = ConsentForm(data, prefix="consent")
