@@ -22,7 +22,7 @@ urlpatterns += [
     # cases, so only a coordinator does it (issue 5). This path comes before allauth's.
     path("accounts/password/reset/", views.password_reset_disabled),
     path("accounts/", include("allauth.urls")),
-    path("caseworker/", include("intake.caseworker_urls")),
+    path("caseworker/", include("intake.caseworker.urls")),
 ]
 
 if settings.ADMIN_ENABLED:

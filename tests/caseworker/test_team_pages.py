@@ -227,7 +227,7 @@ def test_arabic_and_persian_commas_separate_regions_and_languages() -> None:
 
 def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, service_keys) -> None:
     from bench.seed import copy_cases
-    from intake.caseworker_views import QUEUE_PAGE_SIZE
+    from intake.caseworker.queue import QUEUE_PAGE_SIZE
 
     send(Client(), account_data())
     first = Case.objects.get()

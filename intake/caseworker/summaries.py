@@ -1,0 +1,41 @@
+"""How a case is summed up on the queue and on the case page: the reply language and the kinds
+of harm in the reader's own words, and when the case must be acknowledged."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils.translation import get_language_info, pgettext
+from django.utils.translation import gettext as _
+
+from intake.answers import HARMS
+from intake.models import Case
+
+
+def language_name(code: str) -> str:
+    """A reply language in the reader's own language ("Persian", "الفارسية")."""
+    if code == "other":
+        return _("Another language")
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def harm_names(codes: list[str]) -> str:
+    """The kinds of harm as the survivor's form names them, in the reader's language, joined by
+    the reader's own list separator (an Arabic or Persian comma on those pages)."""
+    names = dict(HARMS)
+    separator = pgettext("separator between items of a list", ", ")
+    return separator.join(str(names.get(code, code)) for code in codes)
+
+
+def acknowledge_by(case: Case) -> datetime | None:
+    """When an unacknowledged case must be acknowledged before routing gives it to someone else
+    (None once acknowledged)."""
+    job = getattr(case, "routing_job", None)
+    if case.status != Case.Status.RECEIVED or job is None:
+        return None
+    hours = (
+        settings.ROUTING_URGENT_DEADLINE_HOURS if case.urgent else settings.ROUTING_DEADLINE_HOURS
+    )
+    return job.available_at + timedelta(hours=hours)
