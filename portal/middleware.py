@@ -6,7 +6,6 @@ from typing import cast
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware import csrf as django_csrf
-from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import decorator_from_middleware
 
@@ -84,28 +83,3 @@ _csrf_protect = decorator_from_middleware(CsrfViewMiddleware)
 
 def csrf_protect(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return cast(Callable[..., HttpResponse], _csrf_protect(view))
-
-
-class RequireStaffMfaMiddleware:
-    """Sends a signed-in user without a second factor to set one up (allauth has no such switch).
-
-    It applies to the staff areas only (the caseworker pages, the admin, the account pages); the
-    pages that set up MFA and signing out stay reachable, or nobody could ever comply.
-    """
-
-    ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/")
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        # The path first: reading request.user reads the session, and a page that read it
-        # varies by cookie (and is never kept in memory, rights/pages.py).
-        if is_staff_area(request.path) and request.user.is_authenticated:
-            from allauth.mfa.utils import is_mfa_enabled
-
-            if not request.path.startswith(self.ALLOWED_PREFIXES) and not is_mfa_enabled(
-                request.user
-            ):
-                return redirect("mfa_activate_totp")
-        return self.get_response(request)

@@ -181,8 +181,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.RequireStaffMfaMiddleware",
-    "intake.middleware.StaffKeyCookieMiddleware",
+    "intake.staff.middleware.RequireStaffMfaMiddleware",
+    "intake.staff.middleware.StaffKeyCookieMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -284,19 +284,20 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
-ACCOUNT_ADAPTER = "portal.adapters.InviteOnlyAccountAdapter"
+ACCOUNT_ADAPTER = "intake.staff.adapters.InviteOnlyAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
-MFA_ADAPTER = "portal.adapters.PortalMFAAdapter"
+MFA_ADAPTER = "intake.staff.adapters.PortalMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 # Recovery codes are shown once, when they are made (issue 5): a stolen session cannot read them
 # later, and they cannot be downloaded. A staff member who lost them makes new ones.
 MFA_RECOVERY_CODES_SHOW_ONCE = True
-# Encrypts staff TOTP secrets at rest (portal.adapters.PortalMFAAdapter). Development derives one.
+# Encrypts staff TOTP secrets at rest (intake.staff.adapters.PortalMFAAdapter). Development
+# derives one.
 MFA_SECRETS_KEY = envsecret("MFA_SECRETS_KEY", required=not DEBUG) or (
     "development-mfa-key:" + SECRET_KEY
 )

@@ -14,6 +14,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.urls import reverse
+
+from intake import actions
+from intake.models import StaffProfile
 
 
 class InviteOnlyAccountAdapter(DefaultAccountAdapter):
@@ -26,10 +30,6 @@ class InviteOnlyAccountAdapter(DefaultAccountAdapter):
         """Staff land on their queue after signing in, not on the survivors' home page (which
         shows nothing staff-related either way). Someone without a staff profile (a Django
         superuser of the operator's) gets LOGIN_REDIRECT_URL as before."""
-        from django.urls import reverse
-
-        from intake.models import StaffProfile
-
         if (
             request.user.is_authenticated
             and StaffProfile.objects.filter(user=request.user).exists()
@@ -40,8 +40,6 @@ class InviteOnlyAccountAdapter(DefaultAccountAdapter):
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         """A password change re-seals the staff private key under the new password."""
         super().set_password(user, password)
-        from intake import actions
-
         actions.staff_password_changed(self.request, user, password)
 
 

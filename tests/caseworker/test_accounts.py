@@ -12,7 +12,7 @@ from django.test import Client
 from intake import crypto
 from intake.access import StaffKeyLocked, staff_private_key
 from intake.models import StaffProfile
-from portal.adapters import PortalMFAAdapter
+from intake.staff.adapters import PortalMFAAdapter
 from tests.caseworker.conftest import make_persona, sign_in
 
 pytestmark = pytest.mark.django_db
