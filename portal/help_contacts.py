@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rights.content import add_months
+from portal.dates import add_months
 
 logger = logging.getLogger(__name__)
 

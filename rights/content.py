@@ -18,6 +18,7 @@ reviewed, and says it may be out of date once that is more than REVIEW_MONTHS ag
 
 import functools
 import hashlib
+import html as html_module
 import math
 import re
 import tomllib
@@ -35,6 +36,8 @@ from django.utils.translation import gettext_lazy as _
 from markdown.blockprocessors import BlockProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
+
+from portal.dates import add_months
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SOURCE_LANGUAGE = "en"
@@ -121,19 +124,6 @@ class Explainer:
     def out_of_date_from(self) -> date:
         """The first day on which may_be_out_of_date() is true (for pages about cases under way)."""
         return add_months(self.last_reviewed, REVIEW_MONTHS) + timedelta(days=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it has fewer (31 August + 6 is
-    28 or 29 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last_day in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has at least 28 days")
 
 
 @dataclass(frozen=True)
@@ -284,8 +274,6 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def html_to_text(html: str) -> str:
     """The visible text of rendered HTML, for search, reading time and readability checks."""
-    import html as html_module
-
     text = _TAGS.sub(" ", html)
     return re.sub(r"\s+", " ", html_module.unescape(text)).strip()
 

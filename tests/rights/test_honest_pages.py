@@ -15,10 +15,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 
 from intake.readers import retention_sentences
+from portal.dates import add_months
 from rights.content import (
     CONTENT_DIR,
     ContentError,
-    add_months,
     get_library,
     load_library,
     render_markdown,
