@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,6 +22,4 @@ def reuse_database_connections(**kwargs: Any) -> None:
     CONN_MAX_AGE, and check it before use (CONN_HEALTH_CHECKS), so a restarted PostgreSQL costs
     one failed check. Celery would otherwise close it around every task (see
     CELERY_DB_REUSE_MAX), and a new connection costs more than routing a case."""
-    from django.db import close_old_connections
-
     close_old_connections()

@@ -1,9 +1,14 @@
 """System checks for what Django's own checks cannot see in this project."""
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.checks.security import base
+from django.test.utils import override_settings
+
+from portal.help_contacts import HelpContactsError, parse
 
 CSRF_MIDDLEWARE = "portal.middleware.CsrfViewMiddleware"
 SECURITY_MIDDLEWARE = "portal.onion.OnionAwareSecurityMiddleware"
@@ -37,9 +42,6 @@ def check_security_middleware(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="portal.W002",
             )
         ]
-    from django.core.checks.security import base
-    from django.test.utils import override_settings
-
     as_django = [
         DJANGO_SECURITY_MIDDLEWARE if name == SECURITY_MIDDLEWARE else name
         for name in settings.MIDDLEWARE
@@ -61,10 +63,6 @@ def check_help_contacts(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     """The contacts file of "Get help now" parses (docs/help-contacts.md). Its review date is
     not checked here, where it would fail a deploy on a calendar date: the page shows it to
     readers, and the log warns when it is older than HELP_CONTACTS_REVIEW_MONTHS."""
-    from pathlib import Path
-
-    from portal.help_contacts import HelpContactsError, parse
-
     path = Path(settings.HELP_CONTACTS_FILE)
     try:
         parse(path.read_text(encoding="utf-8"), str(path))

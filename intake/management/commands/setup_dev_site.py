@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from intake.management.commands.seed_demo import DEMO_STAFF
 from intake.management.commands.seed_demo_survivors import quiet
-from intake.models import Case, StaffProfile
+from intake.models import Case, RecipientKey, StaffProfile
 
 DEMO_EMAILS = [email for email, *_ in DEMO_STAFF]
 
@@ -70,8 +70,6 @@ class Command(BaseCommand):
     def ensure_service_keys(self, keys: Path) -> Path:
         """Routing and coordinators keys for this database, made once (never committed).
         Returns the coordinators' key file."""
-        from intake.models import RecipientKey
-
         if not RecipientKey.objects.filter(active=True).exists():
             for name in ("routing.key", "coordinators.key"):
                 (keys / name).unlink(missing_ok=True)
