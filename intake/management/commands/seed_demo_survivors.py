@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
-from intake import actions, crypto
+from intake import access, actions, crypto
 from intake.forms import AccountForm, ConsentForm, account_answers, account_contact
 from intake.models import Case, RoutingJob, StaffProfile
 
@@ -213,7 +213,7 @@ def carry_on(example: Example, submitted: actions.Submitted, job: RoutingJob) ->
         return
     if job.state != RoutingJob.State.DONE or job.assigned_to is None:
         raise CommandError(f"the {example.language} example was not routed ({job.state})")
-    opened = actions.open_case_with_receipt(submitted.receipt)
+    opened = access.open_case_with_receipt(submitted.receipt)
     if opened is None:
         raise CommandError(f"the {example.language} example does not open with its receipt")
     case, case_key = opened
