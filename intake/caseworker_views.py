@@ -156,7 +156,7 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     # ones after them. A page holds QUEUE_PAGE_SIZE rows, and what they show comes in a fixed
     # number of queries however many cases there are (tests/caseworker/test_query_counts.py),
     # so a caseworker who has held hundreds of cases over the years still gets a quick page.
-    finished = [Case.Status.CLOSED, Case.Status.WITHDRAWN]
+    finished = list(Case.FINISHED)
     cases = (
         cases_for_staff(profile)
         .select_related("routing_job")
@@ -244,17 +244,10 @@ def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -
 def acknowledge_by(case: Case) -> Any:
     """When an unacknowledged case must be acknowledged before routing gives it to someone else
     (None once acknowledged)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
     job = getattr(case, "routing_job", None)
     if case.status != Case.Status.RECEIVED or job is None:
         return None
-    hours = (
-        settings.ROUTING_URGENT_DEADLINE_HOURS if case.urgent else settings.ROUTING_DEADLINE_HOURS
-    )
-    return job.available_at + timedelta(hours=hours)
+    return job.acknowledge_by
 
 
 @never_cache
@@ -275,7 +268,7 @@ def coordinator_required(view: View) -> View:
     def wrapper(
         request: HttpRequest, profile: StaffProfile, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        if not (profile.role == StaffProfile.Role.COORDINATOR and profile.vetted_now):
+        if not profile.is_vetted_coordinator:
             raise Http404
         return view(request, profile, *args, **kwargs)
 
@@ -287,12 +280,8 @@ def coordinator_required(view: View) -> View:
 @coordinator_required
 def team(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     members = StaffProfile.objects.select_related("user")
-    # Open cases per staff member: the wraps they hold, counted in one query.
-    loads = dict(
-        KeyWrap.objects.filter(recipient__startswith="caseworker:")
-        .values_list("recipient")
-        .annotate(total=Count("id"))
-    )
+    # Open cases per staff member, in one query: the load routing weighs them by.
+    loads = KeyWrap.objects.open_loads()
     rows = [(member, loads.get(member.recipient, 0)) for member in members.order_by("user__email")]
     return render(request, "caseworker/team.html", {"rows": rows, "profile": profile})
 
@@ -307,7 +296,7 @@ def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRespon
         try:
             actions.vet_staff(
                 member,
-                by=request.user,
+                by=profile.user,
                 note=form.cleaned_data["note"],
                 months=form.cleaned_data["months"],
             )
@@ -321,7 +310,7 @@ def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRespon
                 except CaseNotAvailable:
                     pass
                 else:
-                    actions.share_coordinators_key(member, private, by=request.user)
+                    actions.share_coordinators_key(member, private, by=profile.user)
             return redirect("caseworker:team")
     return render(request, "caseworker/vet.html", {"form": form, "member": member})
 
@@ -333,7 +322,7 @@ def suspend(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRe
     member = get_object_or_404(StaffProfile, user_id=user_id)
     form = SuspendForm(request.POST)
     if form.is_valid() and member.user_id != request.user.pk:
-        actions.suspend_staff(member, by=request.user, reason=form.cleaned_data["reason"])
+        actions.suspend_staff(member, by=profile.user, reason=form.cleaned_data["reason"])
     return redirect("caseworker:team")
 
 
@@ -540,7 +529,7 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
     if request.method == "POST" and form.is_valid():
         try:
             actions.grant_from_coordinators(
-                case, case_key, form.cleaned_data["colleague"], by=request.user
+                case, case_key, form.cleaned_data["colleague"], by=profile.user
             )
         except actions.GrantRefused:
             form.add_error(
@@ -676,7 +665,7 @@ def _invite(request: HttpRequest, profile: StaffProfile, form: InviteForm) -> Ht
     user, path = actions.invite_staff(
         email=data["email"],
         role=data["role"],
-        invited_by=request.user,
+        invited_by=profile.user,
         languages=data["languages"],
         regions=data["regions"],
         specialisms=data["specialisms"],
@@ -705,7 +694,7 @@ def _render_member(
 ) -> HttpResponse:
     context = {
         "member": member,
-        "load": KeyWrap.objects.filter(recipient=member.recipient).count(),
+        "load": KeyWrap.objects.open_load(member.recipient),
         "to_regrant": len(actions.cases_to_regrant(member)),
         "is_self": member.user_id == request.user.pk,
         "profile_form": profile_form or StaffProfileForm.for_profile(member),
@@ -721,7 +710,7 @@ def edit_member(request: HttpRequest, profile: StaffProfile, user_id: int) -> Ht
     form = StaffProfileForm.for_profile(member, request.POST)
     if not form.is_valid():
         return _render_member(request, member, profile_form=form, status=400)
-    actions.update_staff_profile(member, by=request.user, changes=form.cleaned_data)
+    actions.update_staff_profile(member, by=profile.user, changes=form.cleaned_data)
     return redirect("caseworker:member", user_id=member.user_id)
 
 
@@ -739,7 +728,7 @@ def reset_password(request: HttpRequest, profile: StaffProfile, user_id: int) ->
 def _reset_password(
     request: HttpRequest, profile: StaffProfile, member: StaffProfile
 ) -> HttpResponse:
-    path = actions.reset_staff_password(member, by=request.user)
+    path = actions.reset_staff_password(member, by=profile.user)
     context = {"member_email": member.user.email, "link": _absolute(request, path), "reset": True}
     return render(request, "caseworker/set_password_link.html", context)
 
@@ -758,9 +747,9 @@ def _regrant(request: HttpRequest, profile: StaffProfile, member: StaffProfile) 
         private = coordinators_private_key(request, profile)
     except CaseNotAvailable:
         raise Http404 from None
-    actions.regrant_cases(member, private, by=request.user)
+    actions.regrant_cases(member, private, by=profile.user)
     if member.role == StaffProfile.Role.COORDINATOR and member.has_key:
-        actions.share_coordinators_key(member, private, by=request.user)
+        actions.share_coordinators_key(member, private, by=profile.user)
     return redirect("caseworker:member", user_id=member.user_id)
 
 
