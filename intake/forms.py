@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intake.crypto import normalise_receipt
+from intake.status_reasons import STATUS_OF_REASON, grouped_choices
 
 if TYPE_CHECKING:  # django-stubs is a development dependency
     from django_stubs_ext import StrOrPromise
@@ -461,20 +462,9 @@ class ReplyForm(forms.Form):
 
 class StatusForm(forms.Form):
     """One list of the valid (status, reason) pairs, grouped by status: a reason is chosen, and
-    its status comes with it (intake.actions.STATUS_REASONS), so the two cannot disagree."""
+    its status comes with it (intake/status_reasons.py), so the two cannot disagree."""
 
-    REASON_CHOICES = [
-        (_("In progress"), [("in_progress", _("Working on the survivor's requests"))]),
-        (_("Referred"), [("referred", _("Referred with the survivor's consent"))]),
-        (
-            _("Closed"),
-            [
-                ("closed_done", _("The survivor's requests are met")),
-                ("closed_no_contact", _("No safe way to continue")),
-                ("closed_survivor_asked", _("The survivor asked to close")),
-            ],
-        ),
-    ]
+    REASON_CHOICES = grouped_choices()
     reason = forms.ChoiceField(
         label=_("New status, and why"),
         choices=[("", _("Choose the new status")), *REASON_CHOICES],
@@ -484,9 +474,7 @@ class StatusForm(forms.Form):
     @property
     def status(self) -> str:
         """The status the chosen reason belongs to (only once the form is valid)."""
-        from intake.actions import STATUS_REASONS
-
-        return STATUS_REASONS[self.cleaned_data["reason"]]
+        return STATUS_OF_REASON[self.cleaned_data["reason"]]
 
 
 class ColleagueForm(forms.Form):
