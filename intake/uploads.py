@@ -38,6 +38,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
 from intake import crypto
+from intake.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -321,8 +322,6 @@ def remove_orphan_files(grace_seconds: int) -> int:
     the whole request has arrived. Every file's time is also set to the hour, in case a write was
     cut short before file_complete could do it.
     """
-    from intake.models import Attachment
-
     folder = attachments_folder()
     if not folder.is_dir():
         return 0

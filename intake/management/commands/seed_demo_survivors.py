@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from intake import access, actions, crypto
 from intake.forms import AccountForm, ConsentForm, account_answers, account_contact
 from intake.models import Case, RoutingJob, StaffProfile
+from intake.tasks import route_case
 
 # What happens after routing, by the caseworker who received the case and by the survivor.
 NOTHING = "nothing"
@@ -197,8 +198,6 @@ def route(case: Case) -> RoutingJob:
     """Routing, in this process. Without REDIS_URL it ran already when the case was committed
     (CELERY_TASK_ALWAYS_EAGER); with REDIS_URL the task went to the broker, and it runs here too
     so the examples are complete before the site starts (routing twice never assigns twice)."""
-    from intake.tasks import route_case
-
     job = RoutingJob.objects.get(case=case)
     if job.state in (RoutingJob.State.PENDING, RoutingJob.State.CLAIMED):
         route_case.apply(args=(case.pk,))
