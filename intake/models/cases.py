@@ -3,7 +3,7 @@
 Stored in the clear only what routing and the status page need and what does not identify
 (docs/security.md): the status, the urgency flag, hour-rounded times, the receipt's lookup value
 and the survivor's public key. Everything a survivor
-wrote or chose, routing hints included, is sealed with the case key (intake/crypto.py).
+wrote or chose, routing hints included, is sealed with the case key (intake/crypto/).
 """
 
 import uuid
@@ -66,7 +66,7 @@ class Case(models.Model):
     # Named in every ciphertext's associated data, so sealed items cannot move between cases.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Derived from the receipt by one Argon2id under a salt from RECEIPT_LOOKUP_KEY, then HKDF
-    # (intake/crypto.py, receipt_secrets): finds the case without storing the receipt or anything
+    # (intake/crypto/receipts.py, receipt_secrets): finds the case without storing the receipt or anything
     # that can be tested against guesses faster than that derivation.
     receipt_lookup = models.CharField(max_length=64, unique=True)
     survivor_public_key = models.BinaryField()
@@ -75,7 +75,7 @@ class Case(models.Model):
     created_hour = models.DateTimeField(default=current_hour)
     updated_hour = models.DateTimeField(default=current_hour)
 
-    # Sealed items (intake/crypto.py item names in brackets).
+    # Sealed items (intake/crypto/items.py item names in brackets).
     answers = models.BinaryField()  # [answers] everything the survivor chose or wrote
     routing_hints = models.BinaryField()  # [routing-hints] language, preferences, needs
     contact = models.BinaryField(null=True)  # [contact] a safe way to reach the survivor
@@ -119,7 +119,7 @@ class KeyWrapQuerySet(models.QuerySet["KeyWrap"]):
 
 
 class KeyWrap(models.Model):
-    """The case key, encrypted to one recipient with HPKE (intake/crypto.py, wrap_case_key)."""
+    """The case key, encrypted to one recipient with HPKE (intake/crypto/items.py, wrap_case_key)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="wraps")
     # "survivor", "routing", "coordinators" or "caseworker:<user id>".
@@ -127,7 +127,7 @@ class KeyWrap(models.Model):
     key_id = models.CharField(max_length=64)
     wrapped = models.BinaryField()
     # Caseworkers' wraps only: what their queue shows of the case (language, kinds of harm),
-    # sealed to the same key as the wrap (intake.actions.queue_summary), so the queue is shown
+    # sealed to the same key as the wrap (intake.actions.grants.seal_queue_summary), so the queue is shown
     # without opening the account. Kept on the wrap so that it goes whenever the wrap goes.
     queue_summary = models.BinaryField(null=True)
 

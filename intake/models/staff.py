@@ -26,7 +26,7 @@ class StaffProfile(models.Model):
     """A caseworker or coordinator: what routing matches on, vetting, and their key pair.
 
     The private key is stored sealed under a key derived from the staff member's password with
-    Argon2id (intake/crypto.py, seal_private_key): the database alone opens nothing.
+    Argon2id (intake/crypto/staff_keys.py, seal_private_key): the database alone opens nothing.
     """
 
     class Role(models.TextChoices):
@@ -76,7 +76,7 @@ class StaffProfile(models.Model):
     key_salt = models.BinaryField(null=True)
     key_version = models.PositiveIntegerField(default=0)
     # Coordinators only: the coordinators' private key, wrapped to this person's own key, and the
-    # key id it belongs to (intake/crypto.py, wrap_private_key).
+    # key id it belongs to (intake/crypto/staff_keys.py, wrap_private_key).
     coordinators_key_share = models.BinaryField(null=True)
     coordinators_key_id = models.CharField(max_length=64, blank=True)
     # For round-robin among equally suitable caseworkers: whoever was chosen least often goes

@@ -1,4 +1,4 @@
-"""intake/crypto.py: known answers, round trips, and failing closed on every kind of tampering."""
+"""intake/crypto/: known answers, round trips, and failing closed on every kind of tampering."""
 
 import json
 from pathlib import Path

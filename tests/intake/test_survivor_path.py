@@ -306,7 +306,7 @@ def test_the_intake_speaks_the_readers_language(client: Client, lang: str) -> No
 def test_a_withdrawal_says_what_the_backups_still_hold(
     client: Client, service_keys, settings
 ) -> None:
-    """A backup taken before a withdrawal keeps the case and its wraps (intake/actions.py
+    """A backup taken before a withdrawal keeps the case and its wraps (intake/actions/retention.py
     withdraw_case): the survivor is told so, with the retention the operator set, and is not
     told that nobody can ever read it again."""
     settings.BACKUP_RETENTION_DAYS = 21

@@ -3,7 +3,7 @@
 Each example is checked by the survivor's own forms (intake.forms), sealed and stored by
 intake.actions.submit_account exactly as the "Send" button does, and routed in this process as
 `make run` routes (Celery runs tasks in-process there). Then the caseworker routing chose, and the
-survivor, carry some of them further through intake/actions.py: an acknowledgement, a message
+survivor, carry some of them further through intake/actions/: an acknowledgement, a message
 each way, a referral consent. So a newcomer finds something on every screen: the survivor's
 return page, each caseworker's queue and the coordinators' waiting queue.
 
@@ -56,7 +56,7 @@ def _last_year() -> str:
 
 # Every narrative starts with "[DEMO]" and says, in its own language, that it is not a real story.
 # Routing is not told whom to choose: the languages, preferences and needs below decide it
-# (intake/routing.py), against the demo staff of seed_demo.DEMO_STAFF.
+# (intake/routing/), against the demo staff of seed_demo.DEMO_STAFF.
 EXAMPLES = [
     Example(
         language="ar",
