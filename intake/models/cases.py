@@ -66,8 +66,8 @@ class Case(models.Model):
     # Named in every ciphertext's associated data, so sealed items cannot move between cases.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Derived from the receipt by one Argon2id under a salt from RECEIPT_LOOKUP_KEY, then HKDF
-    # (intake/crypto/receipts.py, receipt_secrets): finds the case without storing the receipt or anything
-    # that can be tested against guesses faster than that derivation.
+    # (intake/crypto/receipts.py, receipt_secrets): finds the case without storing the receipt or
+    # anything that can be tested against guesses faster than that derivation.
     receipt_lookup = models.CharField(max_length=64, unique=True)
     survivor_public_key = models.BinaryField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
@@ -119,7 +119,8 @@ class KeyWrapQuerySet(models.QuerySet["KeyWrap"]):
 
 
 class KeyWrap(models.Model):
-    """The case key, encrypted to one recipient with HPKE (intake/crypto/items.py, wrap_case_key)."""
+    """The case key, encrypted to one recipient with HPKE (intake/crypto/items.py,
+    wrap_case_key)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="wraps")
     # "survivor", "routing", "coordinators" or "caseworker:<user id>".
@@ -127,8 +128,9 @@ class KeyWrap(models.Model):
     key_id = models.CharField(max_length=64)
     wrapped = models.BinaryField()
     # Caseworkers' wraps only: what their queue shows of the case (language, kinds of harm),
-    # sealed to the same key as the wrap (intake.actions.grants.seal_queue_summary), so the queue is shown
-    # without opening the account. Kept on the wrap so that it goes whenever the wrap goes.
+    # sealed to the same key as the wrap (intake.actions.grants.seal_queue_summary), so the queue
+    # is shown without opening the account. Kept on the wrap so that it goes whenever the wrap
+    # goes.
     queue_summary = models.BinaryField(null=True)
 
     objects = KeyWrapQuerySet.as_manager()
