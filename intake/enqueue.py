@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from celery.canvas import Signature
 from django.db import transaction
 
 from intake import notifications
@@ -45,7 +44,7 @@ def _send(name: str, args: tuple[Any, ...], queue: str) -> None:
     CELERY_TASK_ALWAYS_EAGER) it runs here, as Task.apply_async would run it."""
     if app.conf.task_always_eager:
         app.loader.import_default_modules()  # registers intake/tasks.py, found by name below
-        Signature(name, args=args, app=app).apply_async(queue=queue)
+        app.tasks[name].apply_async(args=args, queue=queue)
         return
     app.send_task(name, args=args, queue=queue, retry=True, retry_policy=RETRY_POLICY)
 
