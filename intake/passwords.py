@@ -1,8 +1,8 @@
 """Staff passwords guard keys, so a guessable one is refused (docs/security.md, section 6).
 
-A staff member's password seals their private key (intake/crypto.py, seal_private_key), and any
-one coordinator's password opens the coordinators' key, which opens every case while it waits.
-Whoever takes the database can try guesses against both offline. Length rules alone let
+A staff member's password seals their private key (intake/crypto/staff_keys.py, seal_private_key),
+and any one coordinator's password opens the coordinators' key, which opens every case while it
+waits. Whoever takes the database can try guesses against both offline. Length rules alone let
 "Coordinator2026!" through; zxcvbn (a maintained strength estimator) counts how many guesses a
 cracker that knows common passwords, words, names, dates, keyboard patterns and the person's own
 e-mail address needs, and this validator asks for at least 10^12 of them, 10^14 for coordinators.
@@ -15,14 +15,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from zxcvbn import zxcvbn
 
+from intake.models import StaffProfile
+
 # zxcvbn's time grows with the length it analyses: only this many first characters are rated
 # (a strong start is enough; a weak start is refused, however long the rest).
 _ANALYSED_CHARACTERS = 64
 
 
 def _is_coordinator(user: Any) -> bool:
-    from intake.models import StaffProfile
-
     profile = getattr(user, "staff_profile", None) if user is not None else None
     return profile is not None and profile.role == StaffProfile.Role.COORDINATOR
 

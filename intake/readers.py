@@ -6,11 +6,11 @@ who_can_read.py) and the explainer "Your information, your choice" (the `[[reade
 `[[retention]]` lines, rights/content.py) both render this module, in the reader's language.
 
 Each kind of reader is a kind of key wrap: the text before ":" in KeyWrap.recipient
-(intake/models.py). tests/intake/test_readers.py runs the real flows (submit, route, grant, hand
+(intake/models/). tests/intake/test_readers.py runs the real flows (submit, route, grant, hand
 over, escalate, regrant) and fails when a wrap is written for a kind that is not listed here, so
 the page cannot fall behind the code. When the code gains a reader, describe it here first.
 
-The rules described are the ones intake/access.py and intake/actions.py enforce (issue 12): change
+The rules described are the ones intake/access.py and intake/actions/ enforce (issue 12): change
 a description only together with the code, and the other way round.
 """
 
@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-# The recipient kinds of KeyWrap (intake/models.py). intake/actions.py, intake/routing.py and
+# The recipient kinds of KeyWrap (intake/models/). intake/actions/, intake/routing/ and
 # StaffProfile.recipient write them; these constants are for wiring those to one definition.
 SURVIVOR = "survivor"
 ROUTING = "routing"

@@ -1,7 +1,6 @@
 """Celery tasks of the intake. Messages carry ids only (never text); every task is idempotent."""
 
 import logging
-from collections.abc import Iterable
 from contextvars import Token
 from smtplib import SMTPException
 from typing import Any
@@ -9,12 +8,17 @@ from typing import Any
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import DatabaseError
 
-from intake import actions, audit
-from intake.models import StaffProfile
+from intake import actions, audit, enqueue, routing
+from intake.notifications import (
+    coordinator_ids,
+    notify_coordinators,
+    send_notification,
+    send_notifications,
+    staff_addresses,
+)
+from intake.uploads import remove_orphan_files
 from portal.logging import enter_survivor_action, leave_survivor_action
 
 logger = logging.getLogger(__name__)
@@ -38,45 +42,6 @@ def leave_survivor_task(sender: Any = None, task_id: str = "", **kwargs: Any) ->
         leave_survivor_action(token)
 
 
-# Every notification has the same words, whatever the case: nothing about it can leak by e-mail.
-NOTIFICATION_SUBJECT = "Something to look at in the portal"
-NOTIFICATION_BODY = "There is something new for you in the portal. Please sign in to see it."
-
-
-def coordinator_ids() -> list[int]:
-    """The user ids of the vetted coordinators."""
-    return list(
-        StaffProfile.objects.vetted_now()
-        .filter(role=StaffProfile.Role.COORDINATOR)
-        .values_list("user_id", flat=True)
-    )
-
-
-def staff_addresses(user_ids: Iterable[int]) -> list[tuple[int, str]]:
-    """(user id, e-mail address) of these staff members, in id order."""
-    return list(
-        get_user_model()
-        .objects.filter(pk__in=set(user_ids))
-        .order_by("pk")
-        .values_list("pk", "email")
-    )
-
-
-def send_notification(email: str) -> None:
-    """The notification, to one person in a message of their own: nobody learns who else works
-    here from the recipient list."""
-    send_mail(NOTIFICATION_SUBJECT, NOTIFICATION_BODY, None, [email])
-
-
-def send_notifications(user_ids: Iterable[int]) -> None:
-    for _, email in staff_addresses(user_ids):
-        send_notification(email)
-
-
-def notify_coordinators() -> None:
-    send_notifications(coordinator_ids())
-
-
 @shared_task(name="intake.tasks.expire_vetting", ignore_result=True)
 def expire_vetting() -> None:
     """Daily: vetting past its date expires; the person and the coordinators are told."""
@@ -85,31 +50,8 @@ def expire_vetting() -> None:
         send_notifications([p.user_id for p in expired] + coordinator_ids())
 
 
-def routing_queue(urgent: bool) -> str:
-    """Urgent accounts go through their own queue, which workers read first."""
-    from portal.celery import app
-
-    default = str(app.conf.task_default_queue)
-    return f"{default}-urgent" if urgent else default
-
-
-def enqueue_routing(case_pk: int, urgent: bool) -> None:
-    """Send the routing task (called on commit). If the broker is down the account is safe in
-    the outbox and the sweeper sends it later, so a failure here is only logged."""
-    try:
-        route_case.apply_async(
-            args=(case_pk,),
-            queue=routing_queue(urgent),
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        )
-    except Exception as error:  # kombu raises many kinds of connection errors
-        # The class name only: the message may hold the broker's address and password.
-        logger.warning(
-            "routing for case %s not sent now (%s); the sweeper will send it",
-            case_pk,
-            type(error).__name__,
-        )
+# Sending the routing task (the sweepers below, and bench/): by name, as actions do.
+enqueue_routing = enqueue.route_case
 
 
 @shared_task(
@@ -127,8 +69,6 @@ def enqueue_routing(case_pk: int, urgent: bool) -> None:
 def route_case(self: Any, case_pk: int) -> str:
     """Route one case by its primary key (the message holds nothing else), and with it other
     cases not yet routed. Returns what happened to the message's own case."""
-    from intake import routing
-
     # The task id names this delivery: the same message delivered again after its worker died
     # may take its own claims again (intake.routing.claim).
     batch = routing.route_case(case_pk, token=self.request.id)
@@ -141,7 +81,7 @@ def route_case(self: Any, case_pk: int) -> str:
         p.outcome == "waiting" or (p.urgent and p.outcome == "routed") for p in batch.placements
     ):
         told.update(coordinator_ids())
-    notify_later(told, urgent=any(p.urgent for p in batch.placements))
+    enqueue.notify_staff(told, urgent=any(p.urgent for p in batch.placements))
     return batch.outcome
 
 
@@ -169,29 +109,9 @@ def notify_staff(self: Any, user_ids: list[int]) -> int:
     return len(people)
 
 
-def notify_later(user_ids: set[int], *, urgent: bool) -> None:
-    """Send notify_staff for these people, in the urgent queue for an urgent account. Routing
-    does not wait for the mail server this way. If the broker cannot take the task, they are
-    told here and now."""
-    if not user_ids:
-        return
-    try:
-        notify_staff.apply_async(
-            args=(sorted(user_ids),),
-            queue=routing_queue(urgent),
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        )
-    except Exception as error:  # kombu raises many kinds of connection errors
-        logger.warning("notifications not queued (%s); sending them now", type(error).__name__)
-        send_notifications(user_ids)
-
-
 @shared_task(name="intake.tasks.sweep_routing", ignore_result=True)
 def sweep_routing() -> int:
     """Every minute: send again the routing of accounts no worker took (outbox sweeper)."""
-    from intake import routing
-
     jobs = routing.jobs_to_resend()
     for case_pk, urgent in jobs:
         enqueue_routing(case_pk, urgent)
@@ -202,8 +122,6 @@ def sweep_routing() -> int:
 def retry_waiting() -> int:
     """Route again the accounts waiting for a caseworker (after someone is vetted or becomes
     available, and every few minutes)."""
-    from intake import routing
-
     jobs = routing.waiting_jobs()
     for case_pk, urgent in jobs:
         enqueue_routing(case_pk, urgent)
@@ -214,8 +132,6 @@ def retry_waiting() -> int:
 def enforce_deadlines() -> int:
     """Every 15 minutes: cases not acknowledged in time go to someone else; coordinators are
     told."""
-    from intake import routing
-
     overdue = routing.overdue_jobs()
     for job in overdue:
         routing.reroute_overdue(job)
@@ -242,8 +158,6 @@ def purge_expired_cases() -> int:
 def sweep_orphan_files() -> int:
     """Every hour: remove encrypted files that no attachment refers to, once past the grace
     period (intake.uploads.remove_orphan_files). Logs only how many."""
-    from intake.uploads import remove_orphan_files
-
     removed = remove_orphan_files(settings.ORPHAN_FILE_GRACE_HOURS * 3600)
     if removed:
         logger.info("removed %d encrypted files that no account refers to", removed)

@@ -3,7 +3,7 @@
 Django's default upload handlers keep small files in memory and spill large ones to a temporary
 file in plaintext (DESIGN.md invariant 1 forbids that). The intake views install
 EncryptingUploadHandler instead: each chunk Django reads from the request is added to a SHA-256,
-checked against the size limit, sealed with the case key (intake/crypto.py, seal_chunks) and
+checked against the size limit, sealed with the case key (intake/crypto/items.py, seal_chunks) and
 appended to an encrypted file under MEDIA_ROOT/attachments/. The file's name, type, size and
 digest are kept in memory until the view seals them into the attachment's metadata.
 
@@ -38,6 +38,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 
 from intake import crypto
+from intake.models import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -321,8 +322,6 @@ def remove_orphan_files(grace_seconds: int) -> int:
     the whole request has arrived. Every file's time is also set to the hour, in case a write was
     cut short before file_complete could do it.
     """
-    from intake.models import Attachment
-
     folder = attachments_folder()
     if not folder.is_dir():
         return 0

@@ -183,11 +183,11 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> bool:
 
 def routing_case_key(case: Any, routing_key_file: Path) -> bytes:
     """Open a case's routing wrap with the routing private key, as the worker does."""
-    from intake import crypto
+    from intake.crypto import unwrapping
     from intake.models import KeyWrap
 
     wrap = KeyWrap.objects.get(case=case, recipient="routing")
-    return crypto.unwrap_case_key(
+    return unwrapping.unwrap_case_key(
         bytes(wrap.wrapped),
         routing_key_file.read_bytes(),
         case_id=case.case_id,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from intake import actions, crypto
+from intake import access, crypto
 from intake.management.commands.seed_demo_survivors import EXAMPLES
 from intake.models import AuditEntry, Case, Message, RecipientKey, RoutingJob, StaffProfile
 from tests.conftest import celery_broker
@@ -105,7 +105,7 @@ def test_a_fresh_database_gets_examples_placed_by_routing(var: Path, tasks: str)
     opened = set()
     for survivor in survivors:
         assert survivor["receipt"] in printed
-        case_and_key = actions.open_case_with_receipt(
+        case_and_key = access.open_case_with_receipt(
             crypto.normalise_receipt(survivor["receipt"]) or ""
         )
         assert case_and_key is not None

@@ -191,7 +191,7 @@ def test_a_warning_while_a_survivor_sends_keeps_the_hour_only(
     (warning,) = [
         line for line in output.splitlines() if "not sent now" in line and line[:1].isdigit()
     ]
-    assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:00:00,000 WARNING intake.tasks", warning), output
+    assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:00:00,000 WARNING intake.enqueue", warning), output
     assert times_finer_than_the_hour(output) == [], output
 
 

@@ -54,7 +54,7 @@ def unassigned_case(request: HttpRequest, profile: StaffProfile, public_id: str)
     if request.method == "POST" and form.is_valid():
         try:
             actions.grant_from_coordinators(
-                case, case_key, form.cleaned_data["colleague"], by=request.user
+                case, case_key, form.cleaned_data["colleague"], by=profile.user
             )
         except actions.GrantRefused:
             form.add_error(

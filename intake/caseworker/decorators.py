@@ -47,7 +47,7 @@ def coordinator_required(view: View) -> View:
     def wrapper(
         request: HttpRequest, profile: StaffProfile, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        if not (profile.role == StaffProfile.Role.COORDINATOR and profile.vetted_now):
+        if not profile.is_vetted_coordinator:
             raise Http404
         return view(request, profile, *args, **kwargs)
 

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from intake.actions import STATUS_REASONS
 from intake.models import Referral, StaffProfile
 from intake.routing import eligible_caseworkers
+from intake.status_reasons import STATUS_OF_REASON, grouped_choices
 
 
 class SetPasswordForm(forms.Form):
@@ -79,20 +79,9 @@ class ReplyForm(forms.Form):
 
 class StatusForm(forms.Form):
     """One list of the valid (status, reason) pairs, grouped by status: a reason is chosen, and
-    its status comes with it (intake.actions.STATUS_REASONS), so the two cannot disagree."""
+    its status comes with it (intake/status_reasons.py), so the two cannot disagree."""
 
-    REASON_CHOICES = [
-        (_("In progress"), [("in_progress", _("Working on the survivor's requests"))]),
-        (_("Referred"), [("referred", _("Referred with the survivor's consent"))]),
-        (
-            _("Closed"),
-            [
-                ("closed_done", _("The survivor's requests are met")),
-                ("closed_no_contact", _("No safe way to continue")),
-                ("closed_survivor_asked", _("The survivor asked to close")),
-            ],
-        ),
-    ]
+    REASON_CHOICES = grouped_choices()
     reason = forms.ChoiceField(
         label=_("New status, and why"),
         choices=[("", _("Choose the new status")), *REASON_CHOICES],
@@ -102,7 +91,7 @@ class StatusForm(forms.Form):
     @property
     def status(self) -> str:
         """The status the chosen reason belongs to (only once the form is valid)."""
-        return STATUS_REASONS[self.cleaned_data["reason"]]
+        return STATUS_OF_REASON[self.cleaned_data["reason"]]
 
 
 class ColleagueForm(forms.Form):

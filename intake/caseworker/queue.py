@@ -44,7 +44,7 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     # ones after them. A page holds QUEUE_PAGE_SIZE rows, and what they show comes in a fixed
     # number of queries however many cases there are (tests/caseworker/test_query_counts.py),
     # so a caseworker who has held hundreds of cases over the years still gets a quick page.
-    finished = [Case.Status.CLOSED, Case.Status.WITHDRAWN]
+    finished = list(Case.FINISHED)
     cases = (
         cases_for_staff(profile)
         .select_related("routing_job")

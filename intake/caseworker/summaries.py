@@ -1,9 +1,8 @@
 """How a case is summed up on the queue and on the case page: the reply language and the kinds
 of harm in the reader's own words, and when the case must be acknowledged."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext as _
 
@@ -35,7 +34,4 @@ def acknowledge_by(case: Case) -> datetime | None:
     job = getattr(case, "routing_job", None)
     if case.status != Case.Status.RECEIVED or job is None:
         return None
-    hours = (
-        settings.ROUTING_URGENT_DEADLINE_HOURS if case.urgent else settings.ROUTING_DEADLINE_HOURS
-    )
-    return job.available_at + timedelta(hours=hours)
+    return job.acknowledge_by

@@ -1,7 +1,6 @@
 """The team, as coordinators manage it: vetting and suspending staff, inviting them, what routing
 matches them on, resetting a password and re-granting cases. Everyone else gets a 404."""
 
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,12 +19,8 @@ from intake.models import KeyWrap, StaffProfile
 @coordinator_required
 def team(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     members = StaffProfile.objects.select_related("user")
-    # Open cases per staff member: the wraps they hold, counted in one query.
-    loads = dict(
-        KeyWrap.objects.filter(recipient__startswith="caseworker:")
-        .values_list("recipient")
-        .annotate(total=Count("id"))
-    )
+    # Open cases per staff member, in one query: the load routing weighs them by.
+    loads = KeyWrap.objects.open_loads()
     rows = [(member, loads.get(member.recipient, 0)) for member in members.order_by("user__email")]
     return render(request, "caseworker/team.html", {"rows": rows, "profile": profile})
 
@@ -44,7 +39,7 @@ def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRespon
         try:
             actions.vet_staff(
                 member,
-                by=request.user,
+                by=profile.user,
                 note=form.cleaned_data["note"],
                 months=form.cleaned_data["months"],
             )
@@ -58,7 +53,7 @@ def vet(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRespon
                 except CaseNotAvailable:
                     pass
                 else:
-                    actions.share_coordinators_key(member, private, by=request.user)
+                    actions.share_coordinators_key(member, private, by=profile.user)
             return redirect("caseworker:team")
     return render(request, "caseworker/vet.html", {"form": form, "member": member})
 
@@ -70,7 +65,7 @@ def suspend(request: HttpRequest, profile: StaffProfile, user_id: int) -> HttpRe
     member = get_object_or_404(StaffProfile, user_id=user_id)
     form = SuspendForm(request.POST)
     if form.is_valid() and member.user_id != request.user.pk:
-        actions.suspend_staff(member, by=request.user, reason=form.cleaned_data["reason"])
+        actions.suspend_staff(member, by=profile.user, reason=form.cleaned_data["reason"])
     return redirect("caseworker:team")
 
 
@@ -98,7 +93,7 @@ def invite(request: HttpRequest, profile: StaffProfile, form: InviteForm) -> Htt
     user, path = actions.invite_staff(
         email=data["email"],
         role=data["role"],
-        invited_by=request.user,
+        invited_by=profile.user,
         languages=data["languages"],
         regions=data["regions"],
         specialisms=data["specialisms"],
@@ -126,7 +121,7 @@ def _render_member(
 ) -> HttpResponse:
     context = {
         "member": member,
-        "load": KeyWrap.objects.filter(recipient=member.recipient).count(),
+        "load": KeyWrap.objects.open_load(member.recipient),
         "to_regrant": len(actions.cases_to_regrant(member)),
         "is_self": member.user_id == request.user.pk,
         "profile_form": profile_form or StaffProfileForm.for_profile(member),
@@ -142,7 +137,7 @@ def edit_member(request: HttpRequest, profile: StaffProfile, user_id: int) -> Ht
     form = StaffProfileForm.for_profile(member, request.POST)
     if not form.is_valid():
         return _render_member(request, member, profile_form=form, status=400)
-    actions.update_staff_profile(member, by=request.user, changes=form.cleaned_data)
+    actions.update_staff_profile(member, by=profile.user, changes=form.cleaned_data)
     return redirect("caseworker:member", user_id=member.user_id)
 
 
@@ -169,7 +164,7 @@ def _another_member(
 def reset_password(
     request: HttpRequest, profile: StaffProfile, member: StaffProfile
 ) -> HttpResponse:
-    path = actions.reset_staff_password(member, by=request.user)
+    path = actions.reset_staff_password(member, by=profile.user)
     context = {"member_email": member.user.email, "link": _absolute(request, path), "reset": True}
     return render(request, "caseworker/set_password_link.html", context)
 
@@ -183,7 +178,7 @@ def regrant(request: HttpRequest, profile: StaffProfile, member: StaffProfile) -
         private = coordinators_private_key(request, profile)
     except CaseNotAvailable:
         raise Http404 from None
-    actions.regrant_cases(member, private, by=request.user)
+    actions.regrant_cases(member, private, by=profile.user)
     if member.role == StaffProfile.Role.COORDINATOR and member.has_key:
-        actions.share_coordinators_key(member, private, by=request.user)
+        actions.share_coordinators_key(member, private, by=profile.user)
     return redirect("caseworker:member", user_id=member.user_id)

@@ -2,21 +2,16 @@
 secrets are encrypted at rest, and the last authenticator cannot be removed."""
 
 import base64
-import os
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.urls import reverse
 
-from intake import actions
+from intake import actions, crypto
 from intake.models import StaffProfile
 
 
@@ -43,31 +38,25 @@ class InviteOnlyAccountAdapter(DefaultAccountAdapter):
         actions.staff_password_changed(self.request, user, password)
 
 
-_TOTP_VERSION = "v1:"
-
-
-def _totp_cipher() -> AESGCM:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"survivor-portal/totp-secrets"
-    ).derive(settings.MFA_SECRETS_KEY.encode())
-    return AESGCM(key)
+# Marks a stored secret as sealed (intake.crypto.sessions.seal_mfa_secret, whose first byte is
+# its format version), so a secret stored in the clear is never taken for one.
+_SEALED = "sealed:"
 
 
 class PortalMFAAdapter(DefaultMFAAdapter):
     def encrypt(self, text: str) -> str:
         """TOTP secrets and recovery-code seeds are stored encrypted (allauth stores them in the
-        clear by default), under a key derived from MFA_SECRETS_KEY."""
-        nonce = os.urandom(12)
-        sealed = nonce + _totp_cipher().encrypt(nonce, text.encode(), b"totp")
-        return _TOTP_VERSION + base64.b64encode(sealed).decode()
+        clear by default), under a key derived from MFA_SECRETS_KEY (intake/crypto/sessions.py)."""
+        sealed = crypto.seal_mfa_secret(text, settings.MFA_SECRETS_KEY.encode())
+        return _SEALED + base64.b64encode(sealed).decode()
 
     def decrypt(self, encrypted_text: str) -> str:
-        if not encrypted_text.startswith(_TOTP_VERSION):
+        if not encrypted_text.startswith(_SEALED):
             raise ValueError("an MFA secret is not encrypted")
-        sealed = base64.b64decode(encrypted_text[len(_TOTP_VERSION) :])
+        sealed = base64.b64decode(encrypted_text.removeprefix(_SEALED))
         try:
-            return _totp_cipher().decrypt(sealed[:12], sealed[12:], b"totp").decode()
-        except InvalidTag:
+            return crypto.open_mfa_secret(sealed, settings.MFA_SECRETS_KEY.encode())
+        except crypto.DecryptionError:
             raise ValueError("an MFA secret does not open with MFA_SECRETS_KEY") from None
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from intake import actions
+from intake.models.routing import acknowledgement_time
 from intake.uploads import EncryptingUploadHandler, UploadProblem
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def answer_time(urgent: bool) -> str:
     """How soon a caseworker usually takes up a new account: the routing deadline after which
     it is given to someone else (ROUTING_DEADLINE_HOURS, or ROUTING_URGENT_DEADLINE_HOURS for
     a survivor in danger; intake/tasks.py enforces it)."""
-    hours = settings.ROUTING_URGENT_DEADLINE_HOURS if urgent else settings.ROUTING_DEADLINE_HOURS
+    hours = int(acknowledgement_time(urgent).total_seconds()) // 3600
     if hours >= 48 and hours % 24 == 0:
         days = hours // 24
         return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}

@@ -25,6 +25,7 @@ from intake.access import (
     SurvivorSessionExpired,
     SurvivorSessionUnavailable,
     end_survivor_session,
+    open_case_with_receipt,
     start_survivor_session,
     survivor_case,
 )
@@ -61,7 +62,7 @@ def return_with_receipt(request: HttpRequest) -> HttpResponse:
     if not valid or (kept is not None and not kept.is_valid()):
         return render(request, "intake/return.html", context, status=400)
     ratelimit.count_toward_ceiling("receipt", settings.INTAKE_RECEIPT_CEILING)
-    opened = actions.open_case_with_receipt(form.cleaned_data["receipt"])
+    opened = open_case_with_receipt(form.cleaned_data["receipt"])
     if opened is None:
         form.add_error(
             "receipt",

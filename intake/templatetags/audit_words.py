@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from intake.models import AuditEntry, StaffProfile
+from intake.status_reasons import status_detail_words
 
 register = template.Library()
 
@@ -59,7 +60,7 @@ ACTIONS = {
 
 # Who did it when no staff member did (the entry's actor is empty).
 SURVIVOR_ACTIONS = {"case.consent_changed", "case.withdrawn"}
-# intake.actions.vet_staff, invite_staff and the management commands take `by=None` for an
+# intake.actions.staff.vet_staff, invite_staff and the management commands take `by=None` for an
 # operator working at the server.
 OPERATOR_ACTIONS = {"staff.invited", "staff.vetted", "staff.coordinators_key_shared"}
 
@@ -82,24 +83,13 @@ def audit_actor(entry: AuditEntry) -> str:
     return _("The portal, by itself")
 
 
-def _status_detail(detail: str) -> str:
-    from intake.caseworker.forms import StatusForm
-    from intake.models import Case
-
-    status, _sep, reason = detail.partition(": ")
-    reasons = {code: label for _group, pairs in StatusForm.REASON_CHOICES for code, label in pairs}
-    if status not in Case.Status.values or reason not in reasons:
-        return detail
-    return f"{Case.Status(status).label}: {reasons[reason]}"
-
-
 @register.filter
 def audit_detail(entry: AuditEntry) -> str:
     detail = entry.detail
     if not detail:
         return ""
     if entry.action == "case.status":
-        return _status_detail(detail)
+        return status_detail_words(detail) or detail
     if entry.action == "staff.availability_changed":
         return {"available": _("Takes new cases"), "unavailable": _("Takes no new cases")}.get(
             detail, detail

@@ -1,13 +1,13 @@
 """Routing reasons in the reader's language.
 
-Routing stores its reason in fixed English words about the match only (intake.routing.choose,
-and the waiting reasons), so the row stays readable in the database and the audit of a decision
-never depends on the language of whoever looked. This filter turns those words into the staff
-member's language when a page shows them; anything it does not recognise is shown as stored.
+Routing stores its reason as a code (RoutingJob.Reason) and, for a routed case, the facts of the
+match as parameters (intake.routing.matching.choose): the row never depends on the language of
+whoever looked, and nothing is parsed back out of prose. This filter words them in the staff
+member's language when a page shows them; a code it does not know is shown as stored.
 """
 
-import re
 from collections.abc import Sequence
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
@@ -16,57 +16,47 @@ from intake.models import RoutingJob, StaffProfile
 
 register = template.Library()
 
-_MATCH_PART = re.compile(r"(\d+) needs matched, load (\d+)/(\d+)")
-
 
 def _label(code: str, choices: Sequence[tuple[str, object]]) -> str:
     return str(dict(choices).get(code, code))
 
 
-def _part(part: str) -> str:
-    if part.startswith("language "):
-        code = part.removeprefix("language ")
-        # "any": the survivor named no language (the words of the intake form's own choice).
-        return _("language: %(code)s") % {"code": _("No preference") if code == "any" else code}
-    if part.startswith("caseworker gender "):
-        gender = _label(part.removeprefix("caseworker gender "), StaffProfile.GENDERS)
-        return _("caseworker gender asked for: %(gender)s") % {"gender": gender}
-    if part.startswith("specialisms "):
-        codes = part.removeprefix("specialisms ").split(", ")
-        names = ", ".join(_label(code, StaffProfile.SPECIALISMS) for code in codes)
-        return _("specialisms needed: %(names)s") % {"names": names}
-    if part == "same region":
-        return _("same region")
-    match = _MATCH_PART.fullmatch(part)
-    if match:
-        needs, load, capacity = match.groups()
-        return _("%(needs)s wishes matched, load %(load)s/%(capacity)s") % {
-            "needs": needs,
-            "load": load,
-            "capacity": capacity,
-        }
-    return part
+def _routed(params: dict[str, Any]) -> str:
+    language = params.get("language") or "any"
+    # "any": the survivor named no language (the words of the intake form's own choice).
+    parts = [
+        _("language: %(code)s") % {"code": _("No preference") if language == "any" else language}
+    ]
+    if params.get("gender"):
+        gender = _label(params["gender"], StaffProfile.GENDERS)
+        parts.append(_("caseworker gender asked for: %(gender)s") % {"gender": gender})
+    if params.get("specialisms"):
+        names = ", ".join(_label(code, StaffProfile.SPECIALISMS) for code in params["specialisms"])
+        parts.append(_("specialisms needed: %(names)s") % {"names": names})
+    if params.get("same_region"):
+        parts.append(_("same region"))
+    if "load" in params:
+        parts.append(
+            _("%(needs)s wishes matched, load %(load)s/%(capacity)s")
+            % {
+                "needs": params.get("needs_matched", 0),
+                "load": params["load"],
+                "capacity": params.get("capacity", ""),
+            }
+        )
+    return "; ".join(parts)
+
+
+def reason_words(code: str, params: dict[str, Any] | None = None) -> str:
+    """The words of a reason code and its parameters."""
+    if code == RoutingJob.Reason.ROUTED:
+        return _routed(params or {})
+    if code in RoutingJob.Reason.values:
+        return str(RoutingJob.Reason(code).label)
+    return code
 
 
 @register.filter
-def routing_reason(reason: str) -> str:
-    whole = {
-        RoutingJob.NO_ELIGIBLE_CASEWORKER: _(
-            "No caseworker fits yet (language, gender asked for, "
-            "specialisms), or all who fit are full."
-        ),
-        RoutingJob.ESCALATED: _("Given back by the caseworker."),
-        RoutingJob.GRANTED: _("Given to a caseworker by a coordinator."),
-        RoutingJob.DEADLINE_MISSED: _(
-            "Its caseworker did not acknowledge it in time, and routing can no longer open it."
-        ),
-        RoutingJob.CASEWORKER_SUSPENDED: _("Its caseworker was suspended."),
-        RoutingJob.VETTING_EXPIRED: _("Its caseworker's vetting expired."),
-        RoutingJob.PASSWORD_RESET: _(
-            "Its caseworker's password was reset: grant it to them again from their page once "
-            "they have chosen a new one."
-        ),
-    }
-    if reason in whole:
-        return whole[reason]
-    return "; ".join(_part(part) for part in reason.split("; ")) if reason else ""
+def routing_reason(job: RoutingJob) -> str:
+    """{{ job|routing_reason }}: why this job's case went where it is."""
+    return reason_words(job.reason, job.reason_params)

@@ -111,7 +111,7 @@ def test_the_private_key_needs_both_the_session_and_the_cookie(
 
 def test_totp_secrets_are_encrypted_at_rest(caseworker) -> None:
     stored = Authenticator.objects.get(user=caseworker.user, type=Authenticator.Type.TOTP)
-    assert stored.data["secret"].startswith("v1:")
+    assert stored.data["secret"].startswith("sealed:")
     assert caseworker.totp_secret not in str(stored.data)
     assert PortalMFAAdapter().decrypt(stored.data["secret"]) == caseworker.totp_secret
 

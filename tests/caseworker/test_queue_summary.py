@@ -14,6 +14,7 @@ from django.test import Client
 
 from bench.seed import copy_cases
 from intake import actions, crypto
+from intake.crypto import keys, unwrapping
 from intake.models import AuditEntry, Case, KeyWrap
 from tests.caseworker.conftest import sign_in
 from tests.caseworker.test_cases import route_to
@@ -67,13 +68,13 @@ def test_showing_the_queue_neither_opens_the_account_nor_is_audited(
     case, _ = routed
     client = sign_in(Client(), caseworker)
     unwrapped: list[str] = []
-    real_unwrap = crypto.unwrap_case_key
+    real_unwrap = unwrapping.unwrap_case_key
 
     def counting_unwrap(*args, **kwargs):
         unwrapped.append(kwargs["case_id"])
         return real_unwrap(*args, **kwargs)
 
-    monkeypatch.setattr(crypto, "unwrap_case_key", counting_unwrap)
+    monkeypatch.setattr(unwrapping, "unwrap_case_key", counting_unwrap)
     entries = AuditEntry.objects.count()
     page = client.get("/caseworker/").content.decode()
     assert "Forced marriage" in page
@@ -117,7 +118,7 @@ def test_the_summary_is_sealed_to_its_caseworker_alone(routed, caseworker, other
     # Nor does it pass for a wrap of the case key: HPKE refuses it under a wrap's info.
     from cryptography.exceptions import InvalidTag
 
-    wrap_info = crypto._wrap_info(case.case_id, wrap.recipient, wrap.key_id)
+    wrap_info = keys.wrap_info(case.case_id, wrap.recipient, wrap.key_id)
     with pytest.raises(InvalidTag):
         crypto.SUITE.decrypt(sealed[1:], mine, info=wrap_info)
 
@@ -193,13 +194,13 @@ def test_a_page_of_fifty_summaries_parses_the_private_key_once(
     copy_cases(case, caseworkers=[caseworker.profile], count=49)
     client = sign_in(Client(), caseworker)
     parses: list[int] = []
-    real_parse = crypto._private_key
+    real_parse = keys._private_key
 
     def counting_parse(private: bytes):
         parses.append(1)
         return real_parse(private)
 
-    monkeypatch.setattr(crypto, "_private_key", counting_parse)
+    monkeypatch.setattr(keys, "_private_key", counting_parse)
     page = client.get("/caseworker/").content.decode()
     assert len(set(re.findall(r'href="/caseworker/cases/([0-9a-f-]{36})/"', page))) == 50
     assert page.count("Arabic</td>") == 50

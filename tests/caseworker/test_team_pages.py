@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from intake import actions, audit
+from intake import actions, audit, routing
 from intake.models import AuditEntry, Case, KeyWrap, RoutingJob, StaffProfile
 from intake.routing import eligible_caseworkers
 from tests.caseworker.conftest import make_persona, reauthenticate, sign_in
@@ -250,3 +250,32 @@ def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, servic
     received_cell = 'data-label="Status">Received'
     assert rows.count(closed_cell) == 3
     assert rows.rindex(received_cell) < rows.index(closed_cell)
+
+
+def test_the_load_a_coordinator_sees_is_the_load_routing_uses(coordinator, service_keys) -> None:
+    """A closed case no longer counts against a caseworker: the team and member pages show the
+    number routing weighs her by (KeyWrap.objects.open_loads), not every wrap she holds."""
+    amina = make_persona("amina@example.org", languages=["ar"], capacity=10)
+    for _ in range(3):
+        send(Client(), account_data(preferred_language="ar"))
+    closed, held, new = Case.objects.order_by("id")
+    for case in (closed, held):
+        route_to(case, service_keys, amina.profile)
+    RoutingJob.objects.filter(case__in=[closed, held]).update(
+        state=RoutingJob.State.DONE, assigned_to=amina.user
+    )
+    actions.change_status(closed, amina.profile, Case.Status.CLOSED, "closed_done")
+
+    # Routing places the new case with her, and records the load it weighed her by.
+    routing.route_case(new.pk)
+    job = RoutingJob.objects.get(case=new)
+    assert job.assigned_to == amina.user
+    assert job.reason_params["load"] == 1  # the held case; not the closed one
+
+    client = sign_in(Client(), coordinator)
+    rows = client.get("/caseworker/team/").context["rows"]
+    (on_the_team_page,) = [load for member, load in rows if member.user_id == amina.user.pk]
+    on_her_page = client.get(f"/caseworker/team/{amina.user.pk}/").context["load"]
+    # She holds three wraps now, two of them of open cases: what routing would weigh next.
+    assert KeyWrap.objects.filter(recipient=amina.profile.recipient).count() == 3
+    assert on_the_team_page == on_her_page == job.reason_params["load"] + 1 == 2

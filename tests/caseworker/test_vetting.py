@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from intake import actions
 from intake.models import AuditEntry, StaffProfile
-from intake.tasks import NOTIFICATION_BODY, expire_vetting
+from intake.notifications import NOTIFICATION_BODY
+from intake.tasks import expire_vetting
 from tests.caseworker.conftest import make_persona, sign_in
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from intake import actions, crypto
+from intake import actions
+from intake.crypto import unwrapping
 from intake.models import KeyWrap
 from tests.conftest import PROJECT_ROOT, child_environment, stop_process
 from tests.intake.conftest import account_data
@@ -191,7 +192,7 @@ def send_account(
 def narrative_of(case: Any, coordinators_key_file: Path) -> str:
     """What the survivor wrote in this case, read with the coordinators' private key."""
     wrap = KeyWrap.objects.get(case=case, recipient="coordinators")
-    case_key = crypto.unwrap_case_key(
+    case_key = unwrapping.unwrap_case_key(
         bytes(wrap.wrapped),
         coordinators_key_file.read_bytes(),
         case_id=case.case_id,

@@ -93,7 +93,8 @@ def test_a_burst_beyond_the_rate_limit_loses_and_duplicates_nothing(
 
 def test_receipt_keys_derived_at_the_same_moment_all_succeed() -> None:
     """Survivors sending at once to one gunicorn worker derive their keys in parallel threads
-    (Argon2id, intake/crypto.py). Each derivation must succeed and give the same key as alone."""
+    (Argon2id, intake/crypto/kdf.py). Each derivation must succeed and give the same key as
+    alone."""
     inputs = [(crypto.new_receipt(), b"server secret") for _ in range(4)]
     results: list[object] = [None] * len(inputs)
 

@@ -2,7 +2,7 @@
 
 gunicorn serves two requests at once in each worker (gunicorn.conf.py, threads). Two survivors
 sending at the same moment, or a survivor and a caseworker signing in, derive Argon2id keys in two
-threads of one process. Without the lock in intake/crypto.py, OpenSSL's thread pool deadlocked
+threads of one process. Without the lock in intake/crypto/kdf.py, OpenSSL's thread pool deadlocked
 them on a 2-core machine and both requests hung for ever (found by `make bench`, and by
 tests/faults/test_submission_burst.py through a real server). This test pins the interpreter to
 two cores, so it shows the deadlock whatever the machine it runs on.

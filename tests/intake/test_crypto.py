@@ -1,4 +1,4 @@
-"""intake/crypto.py: known answers, round trips, and failing closed on every kind of tampering."""
+"""intake/crypto/: known answers, round trips, and failing closed on every kind of tampering."""
 
 import json
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from intake import crypto
-from intake.crypto import DecryptionError
+from intake.crypto import DecryptionError, kdf, unwrapping
 
 VECTORS = json.loads((Path(__file__).parent / "crypto_vectors.json").read_text())
 CASE_KEY = bytes.fromhex(VECTORS["case_key_hex"])
@@ -30,7 +30,7 @@ def test_a_stored_sealed_item_still_opens() -> None:
 
 def test_a_stored_wrap_still_opens() -> None:
     wrapped = bytes.fromhex(VECTORS["wrap_hex"])
-    case_key = crypto.unwrap_case_key(
+    case_key = unwrapping.unwrap_case_key(
         wrapped, KEYS.private, case_id="case-1", recipient="routing", key_id="routing-v1"
     )
     assert case_key == CASE_KEY
@@ -64,17 +64,17 @@ def test_the_lookup_is_not_a_fast_hash_of_the_receipt() -> None:
     assert VECTORS["receipt_lookup"] not in fast
     # Counted, not timed: the derivation goes through Argon2id exactly once.
     calls = []
-    original = crypto._argon2id
+    original = kdf.argon2id
 
     def counting(*args, **kwargs):
         calls.append(kwargs["length"])
         return original(*args, **kwargs)
 
-    crypto._argon2id = counting
+    kdf.argon2id = counting
     try:
         assert crypto.receipt_secrets(receipt, server_secret).lookup == VECTORS["receipt_lookup"]
     finally:
-        crypto._argon2id = original
+        kdf.argon2id = original
     assert calls == [32]
 
 
@@ -179,7 +179,7 @@ def wrap(recipient: str = "caseworker:7", key_id: str = "cw-7-v1", case_id: str 
 
 
 def test_a_wrap_round_trips() -> None:
-    unwrapped = crypto.unwrap_case_key(
+    unwrapped = unwrapping.unwrap_case_key(
         wrap(), KEYS.private, case_id="case-a", recipient="caseworker:7", key_id="cw-7-v1"
     )
     assert unwrapped == CASE_KEY
@@ -196,13 +196,13 @@ def test_a_wrap_round_trips() -> None:
 def test_a_wrap_opened_for_another_case_recipient_or_key_version_fails_closed(changes) -> None:
     arguments = {"case_id": "case-a", "recipient": "caseworker:7", "key_id": "cw-7-v1"} | changes
     with pytest.raises(DecryptionError):
-        crypto.unwrap_case_key(wrap(), KEYS.private, **arguments)
+        unwrapping.unwrap_case_key(wrap(), KEYS.private, **arguments)
 
 
 def test_a_wrap_with_another_private_key_fails_closed() -> None:
     other = crypto.generate_key_pair()
     with pytest.raises(DecryptionError):
-        crypto.unwrap_case_key(
+        unwrapping.unwrap_case_key(
             wrap(), other.private, case_id="case-a", recipient="caseworker:7", key_id="cw-7-v1"
         )
 
@@ -212,7 +212,7 @@ def test_a_flipped_byte_in_a_wrap_fails_closed(position: int) -> None:
     wrapped = bytearray(wrap())
     wrapped[position] ^= 0x80
     with pytest.raises(DecryptionError):
-        crypto.unwrap_case_key(
+        unwrapping.unwrap_case_key(
             bytes(wrapped),
             KEYS.private,
             case_id="case-a",

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from intake.access import COOKIE_NAME, _cache_key
+from intake.key_sessions import COOKIE_NAME, _cache_key
 from intake.models import Addition, Case, Message, SubmissionToken
 from tests.intake.conftest import CONSENT, PDF, account_data, send, upload
 

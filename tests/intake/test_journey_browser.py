@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Error as PlaywrightError
 
-from intake.access import COOKIE_NAME, _cache_key
+from intake.key_sessions import COOKIE_NAME, _cache_key
 from intake.models import Case, Message
 from tests.intake.test_intake_browser import give_consent
 from tests.test_accessibility import violations

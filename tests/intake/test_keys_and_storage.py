@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from intake import actions, crypto
+from intake import access, actions, crypto
+from intake.crypto import unwrapping
 from intake.models import Case, KeyWrap, RecipientKey
 from tests.conftest import routing_case_key
 from tests.intake.conftest import account_data, send
@@ -86,7 +87,7 @@ def test_no_case_opens_with_only_the_database_and_the_web_settings(
                 if len(key) != crypto.PRIVATE_KEY_BYTES:
                     continue
                 try:
-                    crypto.unwrap_case_key(
+                    unwrapping.unwrap_case_key(
                         bytes(wrap.wrapped),
                         key,
                         case_id=case.case_id,
@@ -119,7 +120,7 @@ def test_the_routing_key_opens_the_routing_hints(client: Client, service_keys) -
 
 def test_the_receipt_alone_opens_the_account(client: Client, service_keys) -> None:
     _, receipt = send(client, account_data(narrative="only with the receipt"))
-    opened = actions.open_case_with_receipt(receipt.replace(" ", ""))
+    opened = access.open_case_with_receipt(receipt.replace(" ", ""))
     assert opened is not None
     case, case_key = opened
     view = actions.read_case(case, case_key)

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from intake import actions
-from intake.access import COOKIE_NAME, _cache_key
+from intake import access
+from intake.key_sessions import COOKIE_NAME, _cache_key
 from intake.models import Case
 from tests.intake.conftest import account_data, send
 from tests.intake.test_cache_down import cache_down  # noqa: F401 (a fixture)
@@ -52,7 +52,7 @@ def test_the_session_entry_holds_neither_the_case_id_nor_the_case_key(
 ) -> None:
     case, receipt = returned(client)
     raw = raw_cache_value(_cache_key(session_token(client)))
-    opened = actions.open_case_with_receipt(receipt.replace(" ", ""))
+    opened = access.open_case_with_receipt(receipt.replace(" ", ""))
     assert opened is not None
     case_key = opened[1]
     public_id = uuid.UUID(case.case_id)

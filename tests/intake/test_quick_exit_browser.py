@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from intake import actions
-from intake.access import COOKIE_NAME, _cache_key
+from intake import access, actions
+from intake.key_sessions import COOKIE_NAME, _cache_key
 from intake.models import Case
 from tests.conftest import CHROMIUM, BrowserSession
 from tests.intake.conftest import account_data, send
@@ -41,7 +41,7 @@ def an_account_with_a_reply() -> str:
     """Send an account as a survivor would, and a caseworker's reply to it; returns the receipt."""
     _, receipt = send(Client(REMOTE_ADDR="10.20.30.40"), account_data(narrative="what happened"))
     assert receipt
-    opened = actions.open_case_with_receipt(receipt.replace(" ", ""))
+    opened = access.open_case_with_receipt(receipt.replace(" ", ""))
     assert opened is not None
     actions.send_message_to_survivor(Case.objects.get(), opened[1], REPLY)
     return receipt

@@ -18,7 +18,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from intake import actions, crypto, routing
+from intake import actions, routing
+from intake.crypto import unwrapping
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
 from intake.readers import (
     AUDIT_NOTE,
@@ -73,7 +74,7 @@ def recipients_written() -> Iterator[Callable[[], list[str]]]:
 
 def open_through_coordinators(case: Case, coordinators_private: bytes) -> bytes:
     wrap = KeyWrap.objects.get(case=case, recipient="coordinators")
-    return crypto.unwrap_case_key(
+    return unwrapping.unwrap_case_key(
         bytes(wrap.wrapped),
         coordinators_private,
         case_id=case.case_id,

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from intake import actions
+from intake import access, actions
 from intake.crypto import format_receipt
 from intake.models import Attachment, AuditEntry, Case, KeyWrap, Message, RoutingJob
 from tests.intake.conftest import CONSENT, PDF, PNG, account_data, review_token, send, upload
@@ -210,7 +210,7 @@ def test_a_wrong_receipt_is_answered_kindly(client: Client, service_keys) -> Non
 def test_an_expired_session_asks_for_the_receipt_again(client: Client, service_keys) -> None:
     from django.core.cache import cache
 
-    from intake.access import COOKIE_NAME, _cache_key
+    from intake.key_sessions import COOKIE_NAME, _cache_key
 
     _, receipt = send(client, account_data())
     open_account(client, receipt)
@@ -222,7 +222,7 @@ def test_an_expired_session_asks_for_the_receipt_again(client: Client, service_k
 def test_the_survivor_reads_replies_and_answers(client: Client, service_keys) -> None:
     _, receipt = send(client, account_data())
     case = Case.objects.get()
-    opened = actions.open_case_with_receipt(receipt.replace(" ", ""))
+    opened = access.open_case_with_receipt(receipt.replace(" ", ""))
     assert opened is not None
     actions.send_message_to_survivor(case, opened[1], "We read it. <img src=x onerror=alert(1)>")
     open_account(client, receipt)
@@ -306,7 +306,7 @@ def test_the_intake_speaks_the_readers_language(client: Client, lang: str) -> No
 def test_a_withdrawal_says_what_the_backups_still_hold(
     client: Client, service_keys, settings
 ) -> None:
-    """A backup taken before a withdrawal keeps the case and its wraps (intake/actions.py
+    """A backup taken before a withdrawal keeps the case and its wraps (intake/actions/retention.py
     withdraw_case): the survivor is told so, with the retention the operator set, and is not
     told that nobody can ever read it again."""
     settings.BACKUP_RETENTION_DAYS = 21

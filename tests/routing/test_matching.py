@@ -81,29 +81,35 @@ def test_the_reason_describes_the_match_not_the_account() -> None:
     local = Caseworker(1, ["ar"], specialisms=["children"], regions=["Sudan"])
     choice = choose(hints(language="ar", specialisms=["children"], region="Sudan"), [(local, 1)])
     assert choice is not None
-    assert (
-        choice.reason
-        == "language ar; specialisms children; same region; 1 needs matched, load 1/10"
-    )
+    assert choice.params == {
+        "language": "ar",
+        "gender": "",
+        "specialisms": ["children"],
+        "same_region": True,
+        "needs_matched": 1,
+        "load": 1,
+        "capacity": 10,
+    }
 
 
 def test_coordinators_read_the_reason_in_their_language() -> None:
     from django.utils import translation
 
-    from intake.templatetags.routing_reasons import routing_reason
+    from intake.models import RoutingJob
+    from intake.templatetags.routing_reasons import reason_words
 
     local = Caseworker(1, ["ar"], specialisms=["children"], regions=["Sudan"])
     choice = choose(hints(language="ar", specialisms=["children"], region="Sudan"), [(local, 1)])
     assert choice is not None
     with translation.override("en"):
-        assert routing_reason(choice.reason) == (
+        assert reason_words(RoutingJob.Reason.ROUTED, choice.params) == (
             "language: ar; specialisms needed: Children and young people; same region; "
             "1 wishes matched, load 1/10"
         )
-        assert routing_reason("something new") == "something new"
+        assert reason_words("something new") == "something new"
     with translation.override("fr"):
-        french = routing_reason(choice.reason)
-        waiting = routing_reason("no eligible caseworker")
+        french = reason_words(RoutingJob.Reason.ROUTED, choice.params)
+        waiting = reason_words(RoutingJob.NO_ELIGIBLE_CASEWORKER)
     assert "ar" in french
     assert "Children" not in french
     assert "language" not in french

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from intake.tasks import NOTIFICATION_SUBJECT, notify_staff
+from intake.notifications import NOTIFICATION_SUBJECT
+from intake.tasks import notify_staff
 from tests.caseworker.conftest import make_persona
 
 # Tasks run here close the database connection when they end (portal/celery.py), which a test

@@ -31,4 +31,4 @@ def test_an_arabic_account_sent_untouched_reaches_an_arabic_speaking_caseworker(
     job = RoutingJob.objects.get(case=case)
     assert job.assigned_to == amina.user
     assert job.assigned_to != emma.user
-    assert job.reason.startswith("language ar")
+    assert (job.reason, job.reason_params["language"]) == ("routed", "ar")

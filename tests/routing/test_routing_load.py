@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from intake import actions, audit, crypto
+from intake.crypto import kdf
 from intake.models import AuditEntry, Case, RoutingJob, StaffProfile
 from tests.caseworker.conftest import make_persona
 from tests.conftest import routing_case_key, start_celery_worker
@@ -47,8 +48,8 @@ def test_two_workers_route_200_accounts_exactly_once_within_capacity(
     # is not what this test is about, and at full strength took most of its time while the
     # workers waited for accounts. These survivors derive their keys cheaply; the keys are
     # never used again (tests/intake covers coming back with a receipt at full strength).
-    monkeypatch.setattr(crypto, "ARGON2_MEMORY_KIB", 256)
-    monkeypatch.setattr(crypto, "ARGON2_ITERATIONS", 1)
+    monkeypatch.setattr(kdf, "ARGON2_MEMORY_KIB", 256)
+    monkeypatch.setattr(kdf, "ARGON2_ITERATIONS", 1)
     team = [
         make_persona(f"ar{i}@example.org", languages=["ar"], gender=gender, capacity=25)
         for i, gender in enumerate(["woman", "woman", "man", "man"])

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from intake import actions
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
-from intake.tasks import NOTIFICATION_BODY, route_case, sweep_routing
+from intake.notifications import NOTIFICATION_BODY
+from intake.tasks import route_case, sweep_routing
 from tests.caseworker.conftest import make_persona
 from tests.conftest import celery_broker, wait_for
 from tests.intake.conftest import account_data, send
@@ -37,8 +38,8 @@ def test_an_account_reaches_a_matching_caseworker(celery_worker, worker_keys, te
     assert wait_for(lambda: job_state(case) == "done"), celery_worker.log()
     job = RoutingJob.objects.get(case=case)
     assert job.assigned_to == team["dariush"].user
-    assert job.reason.startswith("language fa")
-    assert canary not in job.reason
+    assert (job.reason, job.reason_params["language"]) == ("routed", "fa")
+    assert canary not in str(job.reason_params)
     assert KeyWrap.objects.filter(case=case, recipient=team["dariush"].profile.recipient).exists()
     assert not KeyWrap.objects.filter(case=case, recipient=team["amina"].profile.recipient).exists()
     assert job.available_at.minute == 0  # precise times are dropped once routed

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from intake.models import Case, RoutingJob
-from intake.tasks import NOTIFICATION_BODY, NOTIFICATION_SUBJECT
+from intake.notifications import NOTIFICATION_BODY, NOTIFICATION_SUBJECT
 from tests.caseworker.conftest import make_persona
 from tests.conftest import CeleryWorker, start_celery_worker, wait_for
 from tests.intake.conftest import account_data, send

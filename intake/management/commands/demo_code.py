@@ -11,6 +11,7 @@ import time
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import qrcode  # an allauth[mfa] dependency (its setup page draws the same code)
 from allauth.mfa import app_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -68,8 +69,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Sign-in code for {email}: {code}")
         self.stdout.write(f"  Valid for {left} more seconds, and for one sign-in only.")
         if qr:
-            import qrcode  # an allauth[mfa] dependency (its setup page draws the same code)
-
             drawing = qrcode.QRCode(border=2)
             drawing.add_data(totp_url(email, secret))
             text = io.StringIO()

@@ -3,7 +3,7 @@
 Each example is checked by the survivor's own forms (intake/survivor/forms.py), sealed and stored
 by intake.actions.submit_account exactly as the "Send" button does, and routed in this process as
 `make run` routes (Celery runs tasks in-process there). Then the caseworker routing chose, and the
-survivor, carry some of them further through intake/actions.py: an acknowledgement, a message
+survivor, carry some of them further through intake/actions/: an acknowledgement, a message
 each way, a referral consent. So a newcomer finds something on every screen: the survivor's
 return page, each caseworker's queue and the coordinators' waiting queue.
 
@@ -28,10 +28,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
-from intake import actions, crypto
+from intake import access, actions, crypto
 from intake.answers import AccountForm
 from intake.models import Case, RoutingJob, StaffProfile
 from intake.survivor.forms import ConsentForm, account_answers, account_contact
+from intake.tasks import route_case
 
 # What happens after routing, by the caseworker who received the case and by the survivor.
 NOTHING = "nothing"
@@ -56,7 +57,7 @@ def _last_year() -> str:
 
 # Every narrative starts with "[DEMO]" and says, in its own language, that it is not a real story.
 # Routing is not told whom to choose: the languages, preferences and needs below decide it
-# (intake/routing.py), against the demo staff of seed_demo.DEMO_STAFF.
+# (intake/routing/), against the demo staff of seed_demo.DEMO_STAFF.
 EXAMPLES = [
     Example(
         language="ar",
@@ -198,8 +199,6 @@ def route(case: Case) -> RoutingJob:
     """Routing, in this process. Without REDIS_URL it ran already when the case was committed
     (CELERY_TASK_ALWAYS_EAGER); with REDIS_URL the task went to the broker, and it runs here too
     so the examples are complete before the site starts (routing twice never assigns twice)."""
-    from intake.tasks import route_case
-
     job = RoutingJob.objects.get(case=case)
     if job.state in (RoutingJob.State.PENDING, RoutingJob.State.CLAIMED):
         route_case.apply(args=(case.pk,))
@@ -214,7 +213,7 @@ def carry_on(example: Example, submitted: actions.Submitted, job: RoutingJob) ->
         return
     if job.state != RoutingJob.State.DONE or job.assigned_to is None:
         raise CommandError(f"the {example.language} example was not routed ({job.state})")
-    opened = actions.open_case_with_receipt(submitted.receipt)
+    opened = access.open_case_with_receipt(submitted.receipt)
     if opened is None:
         raise CommandError(f"the {example.language} example does not open with its receipt")
     case, case_key = opened

@@ -1,56 +1,43 @@
-"""Routing: which vetted caseworker receives a case (DESIGN.md, "Routing").
+"""Placing cases: claim a batch of routing jobs, open them, choose a caseworker for each, grant.
 
 Runs in the Celery worker, the only process that holds the routing private key. For each case it
-opens the routing wrap, reads the sealed routing hints, chooses a caseworker, wraps the case key
-for them, and stores nothing else: the reason it records is about the match, never the content.
+opens the routing wrap, reads the sealed routing hints, chooses a caseworker
+(intake/routing/matching.py), wraps the case key for them (intake.actions.grants), and stores
+nothing else: the reason it records is about the match, never the content.
 
 Cases are placed in batches: a routing task claims the case its message names and up to
 ROUTING_BATCH_SIZE - 1 others still pending, and places them all in one transaction (one lock of
 the caseworkers, one audit append, a handful of statements). A burst of accounts then costs a few
 transactions instead of one each; the messages of cases another batch took find nothing to do.
 
-Matching: hard constraints first (language, the survivor's caseworker-gender preference, and the
-specialisms the case needs: children, LGBTQI+), then preferences (region, needs that match a
-specialism), then the lowest open-cases/capacity ratio; ties go to whoever was chosen least often
-(round-robin). Capacity is never exceeded: the caseworkers who could take the batch's cases are
-locked while it is placed, and each placement counts in the loads the next case of the batch
-sees, so batches that need different people (another language) are placed in parallel, and
-batches competing for the same people one after another.
+Capacity is never exceeded: the caseworkers who could take the batch's cases are locked while it
+is placed, and each placement counts in the loads the next case of the batch sees (loads are
+KeyWrap.objects.open_loads, the numbers the team pages show), so batches that need different
+people (another language) are placed in parallel, and batches competing for the same people one
+after another.
 """
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from intake import actions, crypto
-from intake.models import Case, KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
+from intake import crypto
+from intake.actions.grants import Grant, grant_cases
+from intake.actions.sealed_json import open_json
+from intake.crypto import unwrapping
+from intake.models import KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
+from intake.routing.matching import choose, meets_hard_constraints
 
 logger = logging.getLogger(__name__)
-
-# Specialisms a case must have (hard); any other need only makes a caseworker preferable.
-REQUIRED_SPECIALISMS = {"children", "lgbtqi"}
-# A pending job nobody claimed (the broker was down when it was sent) is sent again after this.
-UNCLAIMED_AFTER = timedelta(minutes=1)
-
-
-# Fixed words for RoutingJob.reason (shown to coordinators through
-# intake.templatetags.routing_reasons, which translates them).
-NO_ELIGIBLE_CASEWORKER = RoutingJob.NO_ELIGIBLE_CASEWORKER
-
-
-@dataclass(frozen=True)
-class Choice:
-    profile: StaffProfile
-    reason: str
 
 
 def routing_private_key() -> bytes:
@@ -75,74 +62,6 @@ def eligible_caseworkers() -> "QuerySet[StaffProfile]":
         )
         .select_related("user")
     )
-
-
-def open_loads(profiles: list[StaffProfile]) -> dict[str, int]:
-    """Open cases held by each of these staff members, in one query."""
-    counts = (
-        KeyWrap.objects.filter(recipient__in=[p.recipient for p in profiles])
-        .exclude(case__status__in=[Case.Status.CLOSED, Case.Status.WITHDRAWN])
-        .values_list("recipient")
-        .annotate(total=Count("id"))
-    )
-    return dict(counts)
-
-
-def claim_expires_after() -> timedelta:
-    """A claimed job whose worker died is offered again after this long (longer than the task's
-    hard time limit, so a live task is never offered twice)."""
-    return timedelta(seconds=settings.ROUTING_CLAIM_EXPIRES_SECONDS)
-
-
-def meets_hard_constraints(hints: dict[str, Any], profile: Any) -> bool:
-    """Language, the survivor's caseworker-gender preference, required specialisms."""
-    language = hints.get("language") or ""
-    gender = hints.get("caseworker_gender") or "any"
-    required = set(hints.get("specialisms") or []) & REQUIRED_SPECIALISMS
-    if language and language != "other" and language not in profile.languages:
-        return False
-    if gender != "any" and profile.gender != gender:
-        return False
-    return required <= set(profile.specialisms)
-
-
-def choose(hints: dict[str, Any], candidates: "list[tuple[Any, int]]") -> Choice | None:
-    """The best caseworker for these routing hints, among (profile, open cases) candidates."""
-    language = hints.get("language") or ""
-    gender = hints.get("caseworker_gender") or "any"
-    required = set(hints.get("specialisms") or []) & REQUIRED_SPECIALISMS
-    wanted = set(hints.get("specialisms") or []) | set(hints.get("needs") or [])
-    region = (hints.get("region") or "").strip().casefold()
-
-    suitable = []
-    for profile, load in candidates:
-        if load >= profile.capacity or not meets_hard_constraints(hints, profile):
-            continue
-        region_match = bool(region) and region in {r.casefold() for r in profile.regions}
-        needs_met = len(wanted & set(profile.specialisms))
-        suitable.append((profile, load, region_match, needs_met))
-    if not suitable:
-        return None
-    best = min(
-        suitable,
-        key=lambda s: (
-            not s[2],  # a region match first
-            -s[3],  # then more needs met
-            s[1] / max(s[0].capacity, 1),  # then the lightest load
-            s[0].routed_count,  # then round-robin
-            s[0].user_id,
-        ),
-    )
-    profile, load, region_match, needs_met = best
-    parts = [f"language {language or 'any'}"]
-    if gender != "any":
-        parts.append(f"caseworker gender {gender}")
-    if required:
-        parts.append("specialisms " + ", ".join(sorted(required)))
-    if region_match:
-        parts.append("same region")
-    parts.append(f"{needs_met} needs matched, load {load}/{profile.capacity}")
-    return Choice(profile, "; ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -277,16 +196,14 @@ def open_for_routing(jobs: list[RoutingJob]) -> list[Opened]:
         case = job.case
         try:
             wrap = wraps[case.pk]
-            case_key = crypto.unwrap_case_key(
+            case_key = unwrapping.unwrap_case_key(
                 bytes(wrap.wrapped),
                 private_key,
                 case_id=case.case_id,
                 recipient=RecipientKey.Purpose.ROUTING,
                 key_id=wrap.key_id,
             )
-            hints = actions.open_json(
-                case_key, case.case_id, "routing-hints", bytes(case.routing_hints)
-            )
+            hints = open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
         except Exception:
             logger.exception("case %s could not be opened for routing", case.pk)
             continue
@@ -340,7 +257,7 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             .select_for_update(of=("self",))
             .order_by("user_id")
         )
-        loads = open_loads(profiles)
+        loads = KeyWrap.objects.open_loads(p.recipient for p in profiles)
         placements, grants, routed_jobs, waiting_pks = [], [], [], []
         for item in opened:
             job = item.job
@@ -354,20 +271,25 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
                 waiting_pks.append(job.pk)
                 # A reason still the one written when it first found nobody: coordinators were
                 # told then, and are not told again at every retry.
-                outcome = "still-waiting" if job.reason == NO_ELIGIBLE_CASEWORKER else "waiting"
+                outcome = (
+                    "still-waiting"
+                    if job.reason == RoutingJob.NO_ELIGIBLE_CASEWORKER
+                    else "waiting"
+                )
                 placements.append(Placement(job.case_id, outcome, job.urgent))
                 continue
             chosen = choice.profile
             # The next case of the batch sees this one in the load and the round-robin count.
             loads[chosen.recipient] = loads.get(chosen.recipient, 0) + 1
             chosen.routed_count += 1
-            grants.append(actions.Grant(job.case, item.case_key, chosen))
+            grants.append(Grant(job.case, item.case_key, chosen))
             job.assigned_to = chosen.user
-            job.reason = choice.reason
+            job.reason = RoutingJob.Reason.ROUTED
+            job.reason_params = choice.params
             routed_jobs.append(job)
             placements.append(Placement(job.case_id, "routed", job.urgent, chosen.user_id))
         if grants:
-            actions.grant_cases(grants, by=None, action="case.routed")
+            grant_cases(grants, by=None, action="case.routed")
             update_from_values(
                 StaffProfile,
                 "routed_count = placed.column2",
@@ -378,78 +300,26 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             update_from_values(
                 RoutingJob,
                 "state = 'done', assigned_to_id = placed.column2, reason = placed.column3, "
-                "available_at = placed.column4, claimed_at = NULL, claimed_by = ''",
-                [(job.pk, job.assigned_to_id, job.reason, current_hour()) for job in routed_jobs],
+                "reason_params = placed.column4::jsonb, available_at = placed.column5, "
+                "claimed_at = NULL, claimed_by = ''",
+                [
+                    (
+                        job.pk,
+                        job.assigned_to_id,
+                        str(job.reason),
+                        json.dumps(job.reason_params),
+                        current_hour(),
+                    )
+                    for job in routed_jobs
+                ],
             )
         # A waiting case may wait for days: like a routed one, it keeps only the hour.
         RoutingJob.objects.filter(pk__in=waiting_pks).update(
             state=RoutingJob.State.WAITING,
-            reason=NO_ELIGIBLE_CASEWORKER,
+            reason=RoutingJob.NO_ELIGIBLE_CASEWORKER,
+            reason_params={},
             available_at=current_hour(),
             claimed_at=None,
             claimed_by="",
         )
     return Batch(case_pk, tuple(placements))
-
-
-def jobs_to_resend() -> list[tuple[int, bool]]:
-    """(case pk, urgent) of jobs no worker took: pending for over a minute (the broker was
-    down when they were sent) or claimed by a worker that died."""
-    now = timezone.now()
-    with transaction.atomic():
-        stale_claims = RoutingJob.objects.select_for_update().filter(
-            state=RoutingJob.State.CLAIMED, claimed_at__lt=now - claim_expires_after()
-        )
-        abandoned = list(stale_claims.values_list("case_id", "urgent"))
-        stale_claims.update(state=RoutingJob.State.PENDING, claimed_at=None, claimed_by="")
-    unclaimed = RoutingJob.objects.filter(
-        state=RoutingJob.State.PENDING, available_at__lt=now - UNCLAIMED_AFTER
-    ).exclude(case_id__in=[case_pk for case_pk, _ in abandoned])
-    return abandoned + list(unclaimed.values_list("case_id", "urgent"))
-
-
-def overdue_jobs() -> list[RoutingJob]:
-    """Routed cases nobody acknowledged within the deadline (RoutingJobQuerySet.overdue)."""
-    return list(RoutingJob.objects.overdue().select_related("case", "assigned_to"))
-
-
-def reroute_overdue(job: RoutingJob) -> None:
-    """Take the case from the caseworker who did not acknowledge it, and route it again; or,
-    when its routing wrap is gone (it was handed over, so routing can no longer open it), give
-    it to the coordinators to place."""
-    from intake import audit
-
-    missed = job.assigned_to
-    if missed is None:  # overdue_jobs() never returns these
-        return
-    with transaction.atomic():
-        KeyWrap.objects.filter(case=job.case, recipient=f"caseworker:{missed.pk}").delete()
-        routable = KeyWrap.objects.filter(
-            case=job.case, recipient=RecipientKey.Purpose.ROUTING
-        ).exists()
-        if routable:
-            RoutingJob.objects.filter(pk=job.pk).update(
-                state=RoutingJob.State.PENDING,
-                assigned_to=None,
-                passed_over=[*job.passed_over, missed.pk],
-                available_at=timezone.now() - UNCLAIMED_AFTER,
-            )
-        else:
-            RoutingJob.objects.filter(pk=job.pk).update(
-                state=RoutingJob.State.WAITING,
-                assigned_to=None,
-                passed_over=[*job.passed_over, missed.pk],
-                reason=RoutingJob.DEADLINE_MISSED,
-                available_at=current_hour(),
-            )
-        audit.record("case.deadline_missed", actor=None, case=job.case, subject=missed)
-
-
-def waiting_jobs() -> list[tuple[int, bool]]:
-    """Waiting cases that routing tries again: those for which nobody fitted. A case given back
-    by its caseworker, or whose caseworker lost access, is for the coordinators to place."""
-    return list(
-        RoutingJob.objects.filter(
-            state=RoutingJob.State.WAITING, reason=NO_ELIGIBLE_CASEWORKER
-        ).values_list("case_id", "urgent")
-    )

@@ -1,0 +1,222 @@
+"""Reading a case: decrypted in memory for one page (read_case, read_notes, read_referrals), for
+a download (open_attachment, export_case); and the queue summary a caseworker's queue shows
+without opening the account."""
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import hpke
+
+from intake import audit, crypto
+from intake.actions.sealed_json import open_json
+from intake.models import Attachment, Case, Message, Referral, StaffProfile
+from intake.uploads import attachment_path, read_sealed_chunks
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case decrypted in memory for one page: status, answers, messages, additions, files (with
+    their ids, for downloads) and referrals. The survivor and the caseworker holding the case see
+    the same account; notes are read apart (read_notes), for staff only."""
+
+    status: str
+    status_label: str
+    answers: dict[str, Any]
+    contact: dict[str, str] | None
+    messages: list[dict[str, Any]]
+    additions: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    referral_consent: bool
+    referrals: list[dict[str, Any]]
+
+
+def read_case(case: Case, case_key: bytes) -> CaseView:
+    def text(item: str, sealed: bytes) -> str:
+        return crypto.open_sealed(case_key, case_id=case.case_id, item=item, sealed=sealed).decode()
+
+    answers = open_json(case_key, case.case_id, "answers", bytes(case.answers))
+    return CaseView(
+        status=case.status,
+        status_label=case.get_status_display(),
+        answers=answers,
+        contact=open_json(case_key, case.case_id, "contact", bytes(case.contact))
+        if case.contact
+        else None,
+        messages=[
+            {
+                "from_survivor": m.direction == Message.Direction.FROM_SURVIVOR,
+                "text": text(m.item, bytes(m.sealed_text)),
+                "hour": m.created_hour,
+            }
+            for m in case.messages.all()
+        ],
+        additions=[
+            {"text": text(a.item, bytes(a.sealed_text)), "hour": a.created_hour}
+            for a in case.additions.all()
+        ],
+        attachments=[
+            {
+                **open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata)),
+                "public_id": a.public_id,
+            }
+            for a in case.attachments.all()
+        ],
+        referral_consent=bool(answers["consent"].get("referral")),
+        referrals=read_referrals(case, case_key),
+    )
+
+
+def read_referrals(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+    service_types, outcomes = dict(Referral.SERVICE_TYPES), dict(Referral.OUTCOMES)
+    referrals = []
+    for referral in case.referrals.all():
+        record = open_json(case_key, case.case_id, referral.item, bytes(referral.sealed_record))
+        referrals.append(
+            {
+                **record,
+                "public_id": referral.public_id,
+                "service_label": service_types.get(record["service_type"], ""),
+                "outcome_label": outcomes.get(record["outcome"], ""),
+                "hour": referral.updated_hour,
+            }
+        )
+    return referrals
+
+
+def read_notes(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+    return [
+        {
+            "author": note.author.email if note.author else "",
+            "hour": note.created_hour,
+            "text": crypto.open_sealed(
+                case_key, case_id=case.case_id, item=note.item, sealed=bytes(note.sealed_text)
+            ).decode(),
+        }
+        for note in case.notes.select_related("author")
+    ]
+
+
+def open_attachment(
+    case: Case, case_key: bytes, public_id: str
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """The metadata and a generator of decrypted chunks of one attachment (streamed, so a 20 MB
+    file is never whole in memory)."""
+    attachment = Attachment.objects.get(case=case, public_id=public_id)
+    metadata = open_json(
+        case_key, case.case_id, f"{attachment.item}/metadata", bytes(attachment.sealed_metadata)
+    )
+    chunks = read_sealed_chunks(attachment_path(attachment.public_id))
+    return metadata, crypto.open_chunks(
+        case_key, case_id=case.case_id, item=attachment.item, sealed_chunks=chunks
+    )
+
+
+# --- The queue summary: what a caseworker's queue shows without opening the account -------------
+
+QUEUE_SUMMARY = "queue-summary"  # the purpose named in its HPKE info (crypto.seal_to_recipient)
+
+
+def queue_summary(case: Case, case_key: bytes) -> dict[str, Any]:
+    """The reply language and the kinds of harm, from the case's routing hints (never from the
+    account): enough to tell one case from another in a queue. Hints sealed before the kinds of
+    harm were added to them give None for those. Sealed to a caseworker beside their wrap
+    (intake.actions.grants.seal_queue_summary)."""
+    try:
+        hints = open_json(case_key, case.case_id, "routing-hints", bytes(case.routing_hints))
+    except crypto.DecryptionError:
+        # A case whose hints do not open is still given to its caseworker: only its queue row
+        # goes without language and harms.
+        logger.warning("a case's routing hints did not open for its queue summary")
+        hints = {}
+    return {"language": hints.get("language") or "", "harms": hints.get("harms")}
+
+
+def open_queue_summary(
+    sealed: bytes | memoryview | None,
+    private_key: hpke.MLKEM768X25519PrivateKey,
+    *,
+    case: Case,
+    recipient: str,
+    key_id: str,
+) -> dict[str, Any] | None:
+    """The queue summary sealed in a caseworker's wrap of `case`, opened with their private key
+    as parsed once by crypto.load_private_key (a queue page opens up to 50); None if the wrap has
+    none (made before summaries existed) or it does not open. Neither the case key nor the
+    account is touched, so this is not an opening of the case and is not audited as one
+    (docs/security.md, section 6)."""
+    if sealed is None:
+        return None
+    try:
+        plaintext = crypto.open_sealed_to_recipient(
+            bytes(sealed),
+            private_key,
+            purpose=QUEUE_SUMMARY,
+            case_id=case.case_id,
+            recipient=recipient,
+            key_id=key_id,
+        )
+    except crypto.DecryptionError:
+        return None
+    summary = json.loads(plaintext)
+    return summary if isinstance(summary, dict) else None
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+
+def export_case(case: Case, case_key: bytes, profile: StaffProfile) -> bytes:
+    """Everything the caseworker may read about a case as one JSON document, audited.
+
+    Files are listed with their SHA-256 rather than included: each is downloaded on its own (and
+    streamed), and the hash lets whoever receives the export check that a file is the one sent.
+    """
+    view = read_case(case, case_key)
+    document = {
+        "format": "survivor-portal-case-export/1",
+        "case": case.case_id,
+        "status": case.status,
+        "urgent": case.urgent,
+        "received_hour": case.created_hour.isoformat(),
+        "answers": view.answers,
+        "contact": view.contact,
+        "messages": [
+            {
+                "from": "survivor" if message["from_survivor"] else "caseworker",
+                "hour": message["hour"].isoformat(),
+                "text": message["text"],
+            }
+            for message in view.messages
+        ],
+        "additions": [
+            {"hour": addition["hour"].isoformat(), "text": addition["text"]}
+            for addition in view.additions
+        ],
+        "files": [
+            {
+                key: str(value) if isinstance(value, uuid.UUID) else value
+                for key, value in attachment.items()
+            }
+            for attachment in view.attachments
+        ],
+        "referrals": [
+            {
+                "service_type": referral["service_type"],
+                "organisation": referral["organisation"],
+                "outcome": referral["outcome"],
+                "hour": referral["hour"].isoformat(),
+            }
+            for referral in view.referrals
+        ],
+        "notes": [
+            {"author": note["author"], "hour": note["hour"].isoformat(), "text": note["text"]}
+            for note in read_notes(case, case_key)
+        ],
+    }
+    audit.record("case.exported", actor=profile.user, case=case)
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()

@@ -1,0 +1,42 @@
+"""Deleting cases: a survivor's withdrawal, and closed cases past the retention period."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from intake import audit
+from intake.models import Attachment, Case
+from intake.uploads import attachment_path
+
+
+def purge_expired_cases() -> int:
+    """Crypto-shred closed cases past RETENTION_DAYS_AFTER_CLOSE (counted from their last change,
+    kept to the hour). Returns how many were deleted."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
+    expired = list(Case.objects.filter(status=Case.Status.CLOSED, updated_hour__lt=cutoff))
+    for case in expired:
+        withdraw_case(case, action="case.purged", detail="retention period over")
+    return len(expired)
+
+
+def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "") -> None:
+    """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file; the
+    audit log keeps one content-free line (`action`) that it existed.
+
+    The line and the deletion are one transaction: a withdrawal is never logged without
+    happening, nor done without its line. This is crypto-shredding: with every wrap of the case
+    key gone, nothing of the case can be decrypted again from the portal's database and media.
+    A backup taken before still holds the ciphertext, the files and their wraps (the survivor's,
+    which opens with the receipt, and any caseworker's, coordinators' or routing wrap), and a
+    restore of it brings the case back (tests/intake/test_retention.py). So the case is gone
+    everywhere only once the last such backup is deleted: docs/operations.md, "Backups", keeps
+    them 30 days at most, and docs/security.md says what lingers until then.
+    """
+    paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
+    with transaction.atomic():
+        audit.record(action, actor=None, case=case, detail=detail)
+        case.delete()
+    for path in paths:
+        path.unlink(missing_ok=True)
