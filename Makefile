@@ -88,6 +88,7 @@ worker: install $(VAR)/dev-secret-key
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 .PHONY: typecheck
 typecheck: $(VENV)/.installed
