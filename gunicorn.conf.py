@@ -1,7 +1,7 @@
 """gunicorn settings for the web container (docker-compose.yml runs `gunicorn -c gunicorn.conf.py`).
 
 The access log keeps the method, path, status, size and duration, but never the client address
-(%(h)s), the user agent (%(a)s) or the referrer (%(f)s): DESIGN.md invariant 3. Survivor paths
+(%(h)s), the user agent (%(a)s) or the referrer (%(f)s): docs/security.md, section 3. Survivor paths
 (the intake, and the static files its pages load) get no access line at all, so that no line
 tells the second at which a survivor sent, returned or withdrew, nor the size of her page
 (portal.logging.SurvivorAccessFilter). Every line, and gunicorn's error log, also passes through

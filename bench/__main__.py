@@ -637,7 +637,7 @@ def web_rows(
     static_url = copy_explainer_as_static_file(
         Path(os.environ["BENCH_STATIC_EXTRA"]), Path(os.environ["BENCH_STATIC_ROOT"])
     )
-    # The web process never holds the routing key (DESIGN.md invariant 2).
+    # The web process never holds the routing key (docs/security.md, section 2).
     env = {k: v for k, v in os.environ.items() if k != "ROUTING_KEY_FILE"}
     server = web.start_gunicorn(env, scratch / "gunicorn.log")
     try:

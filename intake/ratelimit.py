@@ -1,5 +1,5 @@
-"""Rate limits that keep no IP address and let no one client silence everyone (DESIGN.md
-invariants 3 and 9; docs/security.md says how they behave behind Tor and carrier NAT).
+"""Rate limits that keep no IP address and let no one client silence everyone (docs/security.md,
+sections 3 and 8, which also say how the limits behave behind Tor and carrier NAT).
 
 Two counters per scope ("submit", "receipt"), both in the cache (Redis in production):
 

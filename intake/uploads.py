@@ -1,7 +1,7 @@
 """Attachments are encrypted as they stream in: no plaintext byte reaches disk, not even /tmp.
 
 Django's default upload handlers keep small files in memory and spill large ones to a temporary
-file in plaintext (DESIGN.md invariant 1 forbids that). The intake views install
+file in plaintext (docs/security.md, section 1 forbids that). The intake views install
 EncryptingUploadHandler instead: each chunk Django reads from the request is added to a SHA-256,
 checked against the size limit, sealed with the case key (intake/crypto/items.py, seal_chunks) and
 appended to an encrypted file under MEDIA_ROOT/attachments/. The file's name, type, size and

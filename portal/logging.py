@@ -1,4 +1,4 @@
-"""What log lines may hold (DESIGN.md invariant 3, docs/security.md section 3).
+"""What log lines may hold (docs/security.md, section 3, docs/security.md section 3).
 
 No IP address or user agent of a survivor is logged. Our own code never logs them, Django's
 loggers do not either, and gunicorn's access log format leaves them out (gunicorn.conf.py).

@@ -1,4 +1,4 @@
-"""Response headers that every page, static file and error carries (DESIGN.md invariant 4)."""
+"""Response headers that every page, static file and error carries (docs/security.md, section 4)."""
 
 from collections.abc import Callable
 from typing import cast
@@ -18,7 +18,7 @@ class SecurityHeadersMiddleware:
 
     It also forbids caching of every response from the areas that show case data or forms
     (intake, the staff pages and the admin), whatever the view did: a page kept in the browser's
-    cache can be read back by whoever holds the device next (DESIGN.md invariant 4).
+    cache can be read back by whoever holds the device next (docs/security.md, section 4).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -52,7 +52,7 @@ def is_private_area(path: str) -> bool:
 class CsrfViewMiddleware(django_csrf.CsrfViewMiddleware):
     """Django's CSRF protection, adapted to `Referrer-Policy: no-referrer`.
 
-    With that policy (DESIGN.md invariant 4) browsers send `Origin: null` and no Referer on a
+    With that policy (docs/security.md, section 4) browsers send `Origin: null` and no Referer on a
     form POST, even to the same site, so Django's origin and referer checks would refuse every
     form. Browsers also send `Sec-Fetch-Site`, which a page cannot forge: when it says
     `same-origin`, the origin check is satisfied by it. The CSRF token is still checked as usual,

@@ -494,10 +494,11 @@ LOGGING = {
 RECEIPT_LOOKUP_KEY = envsecret("RECEIPT_LOOKUP_KEY", required=not DEBUG) or (
     "development-receipt-key:" + SECRET_KEY
 )
-# The routing private key lives only in the worker (DESIGN.md invariant 2): web processes leave
+# The routing private key lives only in the worker (docs/security.md, section 2): web processes leave
 # this unset. `manage.py init_keys` writes the file.
 ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
-# A routed account not acknowledged within this many hours goes to someone else (DESIGN.md).
+# A routed account not acknowledged within this many hours goes to someone else
+# (intake/models/routing.py, acknowledgement_time).
 ROUTING_DEADLINE_HOURS = envint("ROUTING_DEADLINE_HOURS", 48)
 ROUTING_URGENT_DEADLINE_HOURS = envint("ROUTING_URGENT_DEADLINE_HOURS", 4)
 # A routing job claimed by a worker that died is sent again after this many seconds; keep it

@@ -38,6 +38,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from portal.dates import add_months
+from portal.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS, retention_sentences
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SOURCE_LANGUAGE = "en"
@@ -214,9 +215,7 @@ class InternalLinks(Treeprocessor):
 
 
 def _readers(parent: etree.Element) -> None:
-    """Who can read an account, from intake/readers.py (the list the code is tested against)."""
-    from intake.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
-
+    """Who can read an account, from portal/readers.py (the list the code is tested against)."""
     readers = etree.SubElement(parent, "ul", {"class": "readers"})
     for reader in READERS:
         item = etree.SubElement(readers, "li")
@@ -229,8 +228,6 @@ def _readers(parent: etree.Element) -> None:
 
 def _retention(parent: etree.Element) -> None:
     """How long an account is kept, from the setting the retention purge uses."""
-    from intake.readers import retention_sentences
-
     for sentence in retention_sentences():
         etree.SubElement(parent, "p").text = AtomicString(sentence)
 

@@ -18,7 +18,7 @@ generation of pages. A generation is everything else a page depends on:
   Markdown file, read when a deploy restarts the processes, gives new pages without any flush;
 - today's date (the "may be out of date" notice of rights/views.py);
 - the settings a page shows: RETENTION_DAYS_AFTER_CLOSE and BACKUP_RETENTION_DAYS (the retention
-  sentences, intake/readers.py), SITE_NAME and QUICK_EXIT_URL. Any other change of settings
+  sentences, portal/readers.py), SITE_NAME and QUICK_EXIT_URL. Any other change of settings
   (only tests change settings while running) empties the store too.
 
 When the generation changes the whole store is dropped, so it never holds more than one copy of

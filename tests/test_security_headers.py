@@ -1,4 +1,4 @@
-"""Every kind of response carries the security baseline (issue 2, DESIGN.md invariant 4)."""
+"""Every kind of response carries the security baseline (issue 2, docs/security.md, section 4)."""
 
 import json
 import re

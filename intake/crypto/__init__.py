@@ -1,6 +1,6 @@
 """Encryption of survivor accounts: the only place that touches key material or AES-GCM.
 
-Built on the `cryptography` package only (DESIGN.md, "Cryptography"):
+Built on the `cryptography` package only (docs/security.md, sections 1 and 2):
 
 - Each case has a random 256-bit **case key**. Every item of the case (answers, narrative, each
   attachment chunk, each message, each note) is sealed with AES-256-GCM under a subkey derived from

@@ -42,7 +42,7 @@ class RoutingJobQuerySet(models.QuerySet["RoutingJob"]):
 
 
 class RoutingJob(models.Model):
-    """The outbox row written in the same transaction as the case (DESIGN.md invariant 5).
+    """The outbox row written in the same transaction as the case (docs/security.md, section 5).
 
     The routing task claims it with a conditional update; a periodic sweeper re-sends jobs that
     no worker has claimed, so a committed case is routed even if the broker was down.

@@ -1,4 +1,4 @@
-"""Routing: which vetted caseworker receives a case (DESIGN.md, "Routing").
+"""Routing: which vetted caseworker receives a case (docs/architecture.md, "intake/routing/").
 
 matching.py chooses (pure functions: constraints, preferences, load); placement.py claims a batch
 of jobs, opens their cases with the routing key and grants them (the worker only); outbox.py

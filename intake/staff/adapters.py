@@ -18,7 +18,7 @@ from intake.models import StaffProfile
 class InviteOnlyAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Caseworkers are invited and vetted by coordinators; an open sign-up form would let a
-        # persecutor plant someone (DESIGN.md threat model).
+        # persecutor plant someone (the threat model at the top of docs/security.md).
         return False
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:

@@ -225,7 +225,7 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 def quick_exit(request: HttpRequest) -> HttpResponse:
     """The quick exit on every survivor page (templates/base.html) comes here first: a returning
     survivor's session ends on the server, the browser is told to forget this site, and it goes
-    on to the neutral site. Back then shows nothing of her account (DESIGN.md invariant 8).
+    on to the neutral site. Back then shows nothing of her account (docs/security.md, section 4).
     Without JavaScript this is a plain link; static/js/quick-exit.js replaces the history entry
     with it."""
     response = HttpResponseRedirect(settings.QUICK_EXIT_URL)

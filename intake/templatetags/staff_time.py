@@ -2,7 +2,7 @@
 
 "12/06/2026" is the 12th of June to some readers and the 6th of December to others, so staff pages
 show dates as ISO 8601 ("2026-06-12 14:00 UTC"), the same in every language. Survivor times are
-kept to the hour (DESIGN.md invariant 3), so the relative words never claim more: "this hour",
+kept to the hour (docs/security.md, section 3), so the relative words never claim more: "this hour",
 "5 hours ago", "3 days ago", never minutes.
 """
 

@@ -1,8 +1,8 @@
-"""{% who_can_read %}: the list of everyone who can read an account, from intake/readers.py."""
+"""{% who_can_read %}: the list of everyone who can read an account, from portal/readers.py."""
 
 from django import template
 
-from intake.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
+from portal.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
 
 register = template.Library()
 

@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from portal.readers import retention_sentences
 from rights.content import Explainer, GlossaryTerm, get_library, resolve_link
 
 register = template.Library()
@@ -41,7 +42,7 @@ def html_for_reader(explainer: Explainer, page_language: str) -> SafeString:
     return SafeString(html)
 
 
-# The explainer that says who can read an account (intake/readers.py renders its list).
+# The explainer that says who can read an account (portal/readers.py renders its list).
 WHO_CAN_READ = "your-information-your-choice"
 
 
@@ -50,8 +51,6 @@ def about_this_portal(context: template.Context) -> dict[str, object]:
     """What a survivor needs to know before deciding anything, on every rights page and the
     intake start: who runs this, what it cannot promise, how long an account is kept (from
     RETENTION_DAYS_AFTER_CLOSE, the setting the purge uses)."""
-    from intake.readers import retention_sentences
-
     explainer = context.get("explainer")
     on_that_page = explainer is not None and getattr(explainer, "slug", "") == WHO_CAN_READ
     return {

@@ -140,6 +140,6 @@ def test_the_quick_exit_works_without_a_session_and_with_the_cache_down(
 def test_the_help_page_says_that_the_quick_exit_signs_her_out(
     client: Client, lang: str, words: str
 ) -> None:
-    # What a survivor reads is what the code does (DESIGN.md invariant 10): pressed by mistake,
+    # What a survivor reads is what the code does (docs/security.md, section 7): pressed by mistake,
     # the quick exit means typing the receipt code again.
     assert words in client.get(f"/{lang}/help/").content.decode()

@@ -1,6 +1,6 @@
-"""What survivors read about who can open an account is what the code does (DESIGN.md invariant 10).
+"""What survivors read about who can open an account is what the code does (docs/security.md, section 7).
 
-intake/readers.py lists every kind of reader; the intake start page and the explainer "Your
+portal/readers.py lists every kind of reader; the intake start page and the explainer "Your
 information, your choice" render it. Here the real flows run (a survivor sends an account, the
 routing code places it with the routing key, the caseworker acknowledges it and hands it over,
 the next one gives it back, a coordinator grants it, a password reset and a grant again), and the
@@ -21,7 +21,7 @@ from django.utils import translation
 from intake import actions, routing
 from intake.crypto import unwrapping
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
-from intake.readers import (
+from portal.readers import (
     AUDIT_NOTE,
     NOBODY_ELSE_NOTE,
     READER_KINDS,
@@ -110,7 +110,7 @@ def test_every_key_wrap_the_code_writes_is_a_reader_the_pages_name(service_keys)
         recipients = written()
     kinds = {recipient_kind(recipient) for recipient in recipients}
     unnamed = kinds - READER_KINDS
-    assert unnamed == set(), f"the code opens accounts to {unnamed}: add them to intake/readers.py"
+    assert unnamed == set(), f"the code opens accounts to {unnamed}: add them to portal/readers.py"
     # And the other way: every reader the pages name is one the code really creates.
     assert kinds == READER_KINDS
 

@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 
-from intake.readers import retention_sentences
 from portal.dates import add_months
+from portal.readers import retention_sentences
 from rights.content import (
     CONTENT_DIR,
     ContentError,

@@ -1,4 +1,4 @@
-"""Create the routing and coordinators key pairs (DESIGN.md, "Cryptography").
+"""Create the routing and coordinators key pairs (docs/security.md, sections 1 and 2).
 
 The public halves go to the database, where web processes use them to wrap new cases. The routing
 private key is written to the file named by ROUTING_KEY_FILE (or --routing-key-file), readable by

@@ -1,7 +1,9 @@
 """Who can read a survivor's account, and for how long it is kept: written once, shown everywhere.
 
-A survivor decides whether to share on what she reads here (DESIGN.md invariant 10), so this is
-the one place that says it. The intake start page ({% who_can_read %}, intake/templatetags/
+A survivor decides whether to share on what she reads here (docs/security.md, section 7), so this
+is the one place that says it. It lives in portal/, the base both apps build on, because the
+explainers (rights/) render it and rights/ imports nothing from intake/ (docs/architecture.md).
+The intake start page ({% who_can_read %}, intake/templatetags/
 who_can_read.py) and the explainer "Your information, your choice" (the `[[readers]]` and
 `[[retention]]` lines, rights/content.py) both render this module, in the reader's language.
 
