@@ -494,8 +494,8 @@ LOGGING = {
 RECEIPT_LOOKUP_KEY = envsecret("RECEIPT_LOOKUP_KEY", required=not DEBUG) or (
     "development-receipt-key:" + SECRET_KEY
 )
-# The routing private key lives only in the worker (docs/security.md, section 2): web processes leave
-# this unset. `manage.py init_keys` writes the file.
+# The routing private key lives only in the worker (docs/security.md, section 2): web processes
+# leave this unset. `manage.py init_keys` writes the file.
 ROUTING_KEY_FILE = os.environ.get("ROUTING_KEY_FILE", "")
 # A routed account not acknowledged within this many hours goes to someone else
 # (intake/models/routing.py, acknowledgement_time).

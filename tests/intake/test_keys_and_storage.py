@@ -1,4 +1,5 @@
-"""What the database, the web process and the keys can and cannot do (docs/security.md, section 2)."""
+"""What the database, the web process and the keys can and cannot do (docs/security.md,
+section 2)."""
 
 import io
 import os

@@ -1,4 +1,5 @@
-"""What survivors read about who can open an account is what the code does (docs/security.md, section 7).
+"""What survivors read about who can open an account is what the code does (docs/security.md,
+section 7).
 
 portal/readers.py lists every kind of reader; the intake start page and the explainer "Your
 information, your choice" render it. Here the real flows run (a survivor sends an account, the
