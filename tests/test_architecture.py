@@ -49,7 +49,7 @@ def test_the_code_keeps_every_import_contract(copied_tree: Path) -> None:
     ("module", "statement", "contract"),
     [
         (
-            "intake/survivor/views.py",
+            "intake/survivor/sharing.py",
             "from intake.caseworker import urls",
             "survivor and caseworker pages never import each other",
         ),
@@ -69,6 +69,16 @@ def test_the_code_keeps_every_import_contract(copied_tree: Path) -> None:
             "rights (public explainers) imports nothing from intake (case data)",
         ),
         (
+            "intake/crypto/items.py",
+            "from intake import models",
+            "crypto stands alone: it knows no database, view or setting",
+        ),
+        (
+            "intake/survivor/returning.py",
+            "from intake.crypto import unwrapping",
+            "only the access door, grants and placement unwrap case keys",
+        ),
+        (
             "intake/actions/casework.py",
             "from intake import tasks",
             "actions enqueue tasks by name: they never import routing or tasks",
@@ -82,6 +92,19 @@ def test_a_forbidden_import_fails_the_lint(
     result = lint_imports(copied_tree)
     assert result.returncode != 0
     assert f"{contract} BROKEN" in result.stdout
+
+
+def test_raw_aes_gcm_is_used_in_intake_crypto_only() -> None:
+    """Session halves, TOTP secrets and case items are all sealed through intake/crypto/, so
+    their formats are versioned in one place."""
+    users = {
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "AESGCM" in path.read_text()
+    }
+    assert users
+    assert {user for user in users if not user.startswith("intake/crypto/")} == set()
 
 
 def test_no_module_in_intake_is_over_400_lines() -> None:

@@ -8,7 +8,6 @@ name once it commits (intake/enqueue.py), so nothing here imports routing or the
 Every public name is re-exported here, so callers write `actions.submit_account(...)`.
 """
 
-# Transactions someone is told about, and one-time form tokens.
 # The caseworker holding a case.
 from intake.actions.casework import (
     STATUS_REASONS,
@@ -94,6 +93,8 @@ from intake.actions.survivor import (
     send_survivor_message,
     set_referral_consent,
 )
+
+# Transactions someone is told about, and one-time form tokens.
 from intake.actions.transactions import (
     Commit,
     DuplicateSubmission,
