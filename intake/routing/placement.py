@@ -173,6 +173,12 @@ def update_from_values(model: type[Model], assignments: str, rows: list[tuple[An
         )
 
 
+def json_column(column: str) -> str:
+    """A column of update_from_values' VALUES holding JSON text, as a JSON value: PostgreSQL
+    needs the cast to jsonb; SQLite (make run) keeps JSON as text."""
+    return f"{column}::jsonb" if connection.vendor == "postgresql" else column
+
+
 @dataclass(frozen=True)
 class Opened:
     job: RoutingJob
@@ -300,7 +306,7 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             update_from_values(
                 RoutingJob,
                 "state = 'done', assigned_to_id = placed.column2, reason = placed.column3, "
-                "reason_params = placed.column4::jsonb, available_at = placed.column5, "
+                f"reason_params = {json_column('placed.column4')}, available_at = placed.column5, "
                 "claimed_at = NULL, claimed_by = ''",
                 [
                     (
