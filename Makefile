@@ -67,7 +67,7 @@ run: install dev-site
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(ADDRESS)
 
 # Everything make run does before serving: on a fresh database, the service keys, the demo staff
-# and the example survivor accounts (portal/management/commands/setup_dev_site.py).
+# and the example survivor accounts (intake/management/commands/setup_dev_site.py).
 .PHONY: dev-site
 dev-site: $(VENV)/.installed $(VAR)/dev-secret-key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v0

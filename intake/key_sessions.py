@@ -6,7 +6,8 @@ and the case's id are kept split in two: sealed together with a random key in th
 production, in memory), and that random key in the survivor's cookie. Neither half alone opens
 anything or says which case it is, the cache entry expires after INTAKE_SESSION_SECONDS without
 activity, and nothing of it is in the database, so no visit time is ever stored next to a case
-(docs/security.md, section 3). The quick exit (intake.views.quick_exit) ends the session at once.
+(docs/security.md, section 3). The quick exit (intake.survivor.returning.quick_exit) ends the
+session at once.
 
 A staff member's private key is opened with their password at login and kept the same way:
 sealed in the server session, under a key that only the staff cookie holds.
@@ -135,7 +136,7 @@ def unlock_staff_key(request: HttpRequest, profile: "StaffProfile", password: st
     """At login: open the staff private key with the password, and keep it for this login only,
     split between the server session (sealed) and a cookie (the key that opens it).
 
-    The cookie is set on the response by intake.middleware.StaffKeyCookieMiddleware.
+    The cookie is set on the response by intake.staff.middleware.StaffKeyCookieMiddleware.
     """
     if not profile.has_key:
         return

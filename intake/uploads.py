@@ -175,7 +175,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         # the account as if it had its files.
         self.storage_failed = False
         # Set by the view once the account is saved (or may be): until then the files are
-        # removed when the request ends (intake/views.py, submit and add_information).
+        # removed when the request ends (intake/survivor/: submit and add_information).
         self.kept = False
 
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:

@@ -70,9 +70,9 @@ def _token_hash(submission_token: str) -> str:
 
 def submission_token_used(submission_token: str) -> bool:
     """Whether a form carrying this token was already sent and saved. The survivor's forms carry
-    one token from the consent page to Send (intake/views.py), and each message or addition form
-    one of its own, so that a page sent again after it was saved (Back, then Reload) shows only
-    "already sent", never the words it carried."""
+    one token from the consent page to Send (intake/survivor/sharing.py), and each message or
+    addition form one of its own, so that a page sent again after it was saved (Back, then
+    Reload) shows only "already sent", never the words it carried."""
     if not submission_token:
         return False
     return SubmissionToken.objects.filter(token_hash=_token_hash(submission_token)).exists()

@@ -2,7 +2,7 @@
 
 Every page works without JavaScript and sends `Cache-Control: no-store` (never_cache). Nothing a
 survivor types is stored until the final "Send": earlier steps carry the answers forward as hidden
-fields. Writes go through intake/actions.py.
+fields. Writes go through intake/actions/.
 """
 
 import logging

@@ -1,5 +1,5 @@
 """Nothing is left behind by a refused request, and a sweeper removes encrypted files that no
-attachment refers to (issue 12, "a flood of requests"; intake/uploads.py, intake/views.py)."""
+attachment refers to (issue 12, "a flood of requests"; intake/uploads.py, intake/survivor/)."""
 
 import os
 import time

@@ -163,7 +163,7 @@ EXAMPLES = [
 
 
 def _form_data(example: Example) -> dict[str, Any]:
-    """The POST data of the survivor's consent and account pages (intake/views.py), as a
+    """The POST data of the survivor's consent and account pages (intake/survivor/sharing.py), as a
     browser sends it."""
     data: dict[str, Any] = {
         "consent-consent_store": "on",
