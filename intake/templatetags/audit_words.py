@@ -3,7 +3,8 @@
 Entries store fixed codes ("case.opened_to_change_status", detail "closed: closed_done"), so the
 hash chain never depends on anyone's language and no entry holds free text about a case
 (intake/audit.py). These filters turn the codes into words when
-intake/templates/caseworker/audit.html shows them; a code they do not know is shown as stored, so a new action is never hidden.
+intake/templates/caseworker/audit.html shows them; a code they do not know is shown as stored,
+so a new action is never hidden.
 """
 
 import re
