@@ -4,7 +4,8 @@ A reason belongs to exactly one status, so the caseworker chooses one item from 
 status and reason can never disagree. intake.actions.casework.change_status checks against it,
 intake.caseworker.forms.StatusForm offers it grouped by status, and
 intake.templatetags.audit_words words the audit entries it leaves. The codes are fixed, so the
-audit log never holds free text about a case; they stay the ones already in it ("closed: closed_done").
+audit log never holds free text about a case; they stay the ones already in it ("closed:
+closed_done").
 """
 
 from dataclasses import dataclass
