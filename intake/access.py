@@ -129,10 +129,13 @@ def _may_open_cases(profile: StaffProfile) -> bool:
 
 
 def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
-    """The cases routed or granted to this staff member (none while not vetted)."""
+    """The cases routed or granted to this staff member (none while not vetted).
+
+    Each case comes once without a DISTINCT: the join is on this recipient's wraps, and there is
+    at most one wrap per case and recipient (KeyWrap's one_wrap_per_recipient)."""
     if not _may_open_cases(profile):
         return Case.objects.none()
-    return Case.objects.filter(wraps__recipient=profile.recipient).distinct()
+    return Case.objects.filter(wraps__recipient=profile.recipient)
 
 
 def decrypt_case_for_staff(
