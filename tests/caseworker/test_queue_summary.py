@@ -41,6 +41,11 @@ def ref(case: Case) -> str:
     return str(case.public_id)[:8]
 
 
+def stored_summary(wrap: KeyWrap) -> bytes:
+    assert wrap.queue_summary is not None
+    return bytes(wrap.queue_summary)
+
+
 def test_a_queue_row_shows_reference_language_harms_and_times(routed, caseworker) -> None:
     case, _ = routed
     page = sign_in(Client(), caseworker).get("/caseworker/").content.decode()
@@ -218,21 +223,24 @@ def test_the_first_view_reseals_the_summaries_and_later_views_need_no_hpke(
     route_to(case, service_keys, caseworker.profile)
     copy_cases(case, caseworkers=[caseworker.profile], count=49)
     mine = KeyWrap.objects.filter(recipient=caseworker.profile.recipient)
-    assert not any(crypto.is_resealed(bytes(wrap.queue_summary)) for wrap in mine.all())
+    assert not any(crypto.is_resealed(stored_summary(wrap)) for wrap in mine.all())
     client = sign_in(Client(), caseworker)
     assert client.get("/caseworker/").content.decode().count("Arabic</td>") == 50
-    assert all(crypto.is_resealed(bytes(wrap.queue_summary)) for wrap in mine.all())
+    assert all(crypto.is_resealed(stored_summary(wrap)) for wrap in mine.all())
     parses: list[int] = []
     opened_with_hpke: list[int] = []
     real_parse, real_open = keys._private_key, crypto.open_sealed_to_recipient
-    monkeypatch.setattr(
-        keys, "_private_key", lambda private: parses.append(1) or real_parse(private)
-    )
-    monkeypatch.setattr(
-        crypto,
-        "open_sealed_to_recipient",
-        lambda *args, **kwargs: opened_with_hpke.append(1) or real_open(*args, **kwargs),
-    )
+
+    def counting_parse(private: bytes):
+        parses.append(1)
+        return real_parse(private)
+
+    def counting_open(*args, **kwargs):
+        opened_with_hpke.append(1)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "_private_key", counting_parse)
+    monkeypatch.setattr(crypto, "open_sealed_to_recipient", counting_open)
     page = client.get("/caseworker/").content.decode()
     assert page.count("Arabic</td>") == 50
     assert page.count("Threats") >= 50
@@ -249,8 +257,10 @@ def test_a_resealed_summary_opens_for_its_caseworker_alone(
     mine = sign_in(Client(), caseworker)
     assert "Forced marriage" in mine.get("/caseworker/").content.decode()
     actions.grant_case(case, case_key, other_caseworker.profile, by=None, action="case.granted")
-    resealed = KeyWrap.objects.get(case=case, recipient=caseworker.profile.recipient).queue_summary
-    assert crypto.is_resealed(bytes(resealed))
+    resealed = stored_summary(
+        KeyWrap.objects.get(case=case, recipient=caseworker.profile.recipient)
+    )
+    assert crypto.is_resealed(resealed)
     KeyWrap.objects.filter(case=case, recipient=other_caseworker.profile.recipient).update(
         queue_summary=resealed
     )
@@ -269,11 +279,11 @@ def test_resealing_never_overwrites_a_summary_that_changed_meanwhile(routed, cas
 
     case, _ = routed
     wrap = KeyWrap.objects.get(case=case, recipient=caseworker.profile.recipient)
-    stored = bytes(wrap.queue_summary)
+    stored = stored_summary(wrap)
     read_models._store_resealed([(wrap.pk, b"what was read before the grant", b"\x02stale")])
-    assert bytes(KeyWrap.objects.get(pk=wrap.pk).queue_summary) == stored
+    assert stored_summary(KeyWrap.objects.get(pk=wrap.pk)) == stored
     read_models._store_resealed([(wrap.pk, stored, b"\x02new")])
-    assert bytes(KeyWrap.objects.get(pk=wrap.pk).queue_summary) == b"\x02new"
+    assert stored_summary(KeyWrap.objects.get(pk=wrap.pk)) == b"\x02new"
 
 
 def test_the_summary_is_made_from_the_routing_hints_not_the_account(routed) -> None:
@@ -324,7 +334,7 @@ def test_the_summarys_words_are_nowhere_in_the_database_in_the_clear(
     assert "Ukrainian" in page
     # The view resealed it (test_the_first_view_reseals_...): the dump holds that form.
     assert crypto.is_resealed(
-        bytes(KeyWrap.objects.get(recipient=caseworker.profile.recipient).queue_summary)
+        stored_summary(KeyWrap.objects.get(recipient=caseworker.profile.recipient))
     )
     dump = pg_dump()
     assert b"intake_keywrap" in dump
