@@ -108,10 +108,18 @@ def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
 
 
 def staff_profile(request: HttpRequest) -> StaffProfile | None:
-    """The signed-in user's staff profile, or None for anyone else."""
-    if not request.user.is_authenticated:
+    """The signed-in user's staff profile, or None for anyone else.
+
+    The profile is tied to the request's user object both ways (Django caches a one-to-one
+    relation on each side), so neither `profile.user` nor the staff layout's
+    `user.staff_profile` (templates/staff_base.html) reads the database again."""
+    user = request.user
+    if not user.is_authenticated:
         return None
-    return StaffProfile.objects.filter(user=request.user).select_related("user").first()
+    profile = StaffProfile.objects.filter(user=user).first()
+    if profile is not None:
+        profile.user = user
+    return profile
 
 
 # --- Staff: the one door to a case ------------------------------------------------------------
@@ -150,7 +158,8 @@ def decrypt_case_for_staff(
         raise CaseNotAvailable
     wrap = (
         KeyWrap.objects.filter(case__public_id=public_id, recipient=profile.recipient)
-        .select_related("case")
+        # The routing job too: the case page shows its deadline (one query less).
+        .select_related("case", "case__routing_job")
         .first()
     )
     if wrap is None:

@@ -5,11 +5,14 @@ Every page finds the case through intake.access.decrypt_case_for_staff, which au
 anyone who may not read the case gets a 404, as if it did not exist.
 """
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -48,6 +51,22 @@ def _the_case(action: str) -> Finder:
     return find
 
 
+# The case page's forms are the same for every case until one comes back with errors, so their
+# fields are rendered once per language and process, not through the form templates on every
+# view (15% of a case page's CPU: docs/performance.md, issue 16). A bound form (a POST with
+# errors) is rendered as it is.
+_BLANK_FIELDS: dict[tuple[type[forms.Form], str, str], SafeString] = {}
+
+
+def _field_group(form: forms.Form, name: str) -> SafeString:
+    if form.is_bound:
+        return form[name].as_field_group()
+    key = (type(form), name, get_language())
+    if key not in _BLANK_FIELDS:
+        _BLANK_FIELDS[key] = form[name].as_field_group()
+    return _BLANK_FIELDS[key]
+
+
 def _render_case(
     request: HttpRequest,
     profile: StaffProfile,
@@ -62,6 +81,10 @@ def _render_case(
 ) -> HttpResponse:
     view = actions.read_case(case, case_key)
     harms = view.answers.get("harms")
+    reply_form = reply_form or ReplyForm()
+    status_form = status_form or StatusForm()
+    note_form = note_form or NoteForm()
+    referral_form = referral_form or ReferralForm()
     context = {
         "case": case,
         "view": view,
@@ -73,13 +96,21 @@ def _render_case(
         "confirmations": {
             message.extra_tags or "page": str(message) for message in messages.get_messages(request)
         },
-        "reply_form": reply_form or ReplyForm(),
-        "status_form": status_form or StatusForm(),
+        "reply_form": reply_form,
+        "status_form": status_form,
         "colleague_form": ColleagueForm(exclude_user=request.user),
         "notes": actions.read_notes(case, case_key),
-        "note_form": note_form or NoteForm(),
-        "referral_form": referral_form or ReferralForm(),
+        "note_form": note_form,
+        "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
+        "fields": {
+            "reply": _field_group(reply_form, "text"),
+            "note": _field_group(note_form, "text"),
+            "service_type": _field_group(referral_form, "service_type"),
+            "organisation": _field_group(referral_form, "organisation"),
+            "outcome": _field_group(referral_form, "outcome"),
+            "reason": _field_group(status_form, "reason"),
+        },
     }
     return render(request, "caseworker/case.html", context, status=status)
 

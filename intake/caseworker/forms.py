@@ -1,6 +1,6 @@
 """The caseworkers' and coordinators' forms (the survivor's are in intake/survivor/forms.py)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -106,11 +106,20 @@ class ColleagueForm(forms.Form):
         choices = eligible_caseworkers()
         if exclude_user is not None:
             choices = choices.exclude(user=exclude_user)
-        field = self.fields["colleague"]
-        field.queryset = choices.order_by("user__email")  # type: ignore[attr-defined]
-        field.label_from_instance = lambda profile: (  # type: ignore[attr-defined]
-            f"{profile.user.email} ({', '.join(profile.languages)})"
-        )
+        colleagues = choices.order_by("user__email")
+        field = cast("forms.ModelChoiceField[Any]", self.fields["colleague"])
+        # Validation looks the chosen colleague up in this queryset.
+        field.queryset = colleagues
+        # The select is drawn from one plain query of e-mail addresses and languages, read here:
+        # Django's ModelChoiceIterator read them through a server-side cursor while the template
+        # rendered, building a profile and a user for each (docs/performance.md, issue 16).
+        field.widget.choices = [
+            ("", field.empty_label),
+            *(
+                (pk, f"{email} ({', '.join(languages)})")
+                for pk, email, languages in colleagues.values_list("pk", "user__email", "languages")
+            ),
+        ]
 
 
 class NoteForm(forms.Form):
