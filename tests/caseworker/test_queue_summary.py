@@ -353,3 +353,21 @@ def test_a_case_whose_hints_do_not_open_is_still_granted(routed, caseworker, oth
     page = sign_in(Client(), other_caseworker).get("/caseworker/").content.decode()
     assert f">{ref(case)}</a>" in page
     assert "Forced marriage" not in page
+
+
+def test_what_a_summary_says_is_shown_as_text_never_as_html(routed, caseworker) -> None:
+    """The queue's rows are put together in Python (intake/caseworker/queue.py, table_rows): a
+    summary holding markup (a code no list knows is shown as stored) is escaped there too."""
+    case, _ = routed
+    sealed = actions.seal_queue_summary(
+        {"language": "<i>xx</i>", "harms": ['<script>alert("x")</script>']},
+        case,
+        caseworker.profile,
+    )
+    KeyWrap.objects.filter(case=case, recipient=caseworker.profile.recipient).update(
+        queue_summary=sealed
+    )
+    page = sign_in(Client(), caseworker).get("/caseworker/").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<script>" not in page
+    assert "&lt;i&gt;xx&lt;/i&gt;" in page
