@@ -5,14 +5,11 @@ Every page finds the case through intake.access.decrypt_case_for_staff, which au
 anyone who may not read the case gets a 404, as if it did not exist.
 """
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +25,7 @@ from intake.caseworker.forms import (
     ReferralOutcomeForm,
     ReplyForm,
     StatusForm,
+    blank_field_group,
 )
 from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
 from intake.models import Attachment, Case, Referral, StaffProfile
@@ -49,22 +47,6 @@ def _the_case(action: str) -> Finder:
         return _case_or_404(request, profile, public_id, action)
 
     return find
-
-
-# The case page's forms are the same for every case until one comes back with errors, so their
-# fields are rendered once per language and process, not through the form templates on every
-# view (15% of a case page's CPU: docs/performance.md, issue 16). A bound form (a POST with
-# errors) is rendered as it is.
-_BLANK_FIELDS: dict[tuple[type[forms.Form], str, str], SafeString] = {}
-
-
-def _field_group(form: forms.Form, name: str) -> SafeString:
-    if form.is_bound:
-        return form[name].as_field_group()
-    key = (type(form), name, get_language())
-    if key not in _BLANK_FIELDS:
-        _BLANK_FIELDS[key] = form[name].as_field_group()
-    return _BLANK_FIELDS[key]
 
 
 def _render_case(
@@ -104,12 +86,12 @@ def _render_case(
         "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
         "fields": {
-            "reply": _field_group(reply_form, "text"),
-            "note": _field_group(note_form, "text"),
-            "service_type": _field_group(referral_form, "service_type"),
-            "organisation": _field_group(referral_form, "organisation"),
-            "outcome": _field_group(referral_form, "outcome"),
-            "reason": _field_group(status_form, "reason"),
+            "reply": blank_field_group(reply_form, "text"),
+            "note": blank_field_group(note_form, "text"),
+            "service_type": blank_field_group(referral_form, "service_type"),
+            "organisation": blank_field_group(referral_form, "organisation"),
+            "outcome": blank_field_group(referral_form, "outcome"),
+            "reason": blank_field_group(status_form, "reason"),
         },
     }
     return render(request, "caseworker/case.html", context, status=status)

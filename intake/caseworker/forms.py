@@ -5,11 +5,31 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Referral, StaffProfile
 from intake.routing import eligible_caseworkers
 from intake.status_reasons import STATUS_OF_REASON, grouped_choices
+
+# A form's fields are the same on every page until it comes back with errors: the queue's
+# availability switch and the case page's reply, note, referral and status fields are rendered
+# once per language, field and initial value, and kept for the life of the process, rather than
+# through the form templates on every view (docs/performance.md, issue 16). A bound form (a POST
+# with errors) is rendered as it is.
+_BLANK_FIELDS: dict[tuple[type[forms.Form], str, str, str], SafeString] = {}
+
+
+def blank_field_group(form: forms.Form, name: str) -> SafeString:
+    """`form[name].as_field_group()`, rendered once for an unbound form."""
+    field = form[name]
+    if form.is_bound:
+        return field.as_field_group()
+    key = (type(form), name, get_language(), str(field.value()))
+    if key not in _BLANK_FIELDS:
+        _BLANK_FIELDS[key] = field.as_field_group()
+    return _BLANK_FIELDS[key]
 
 
 class SetPasswordForm(forms.Form):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from intake import actions
 from intake.access import StaffKeyLocked, cases_for_staff, staff_private_key
 from intake.caseworker.decorators import staff_required
-from intake.caseworker.forms import AvailabilityForm
+from intake.caseworker.forms import AvailabilityForm, blank_field_group
 from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
 from intake.models import Case, Message, StaffProfile
 from intake.templatetags.staff_time import time_ago, time_due
@@ -102,8 +102,9 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         "open_count": counts["open"],
         "urgent_count": counts["urgent"],
         "can_receive": profile.vetted_now,
-        "availability_form": AvailabilityForm(
-            initial={"available": "yes" if profile.available else "no"}
+        "availability_field": blank_field_group(
+            AvailabilityForm(initial={"available": "yes" if profile.available else "no"}),
+            "available",
         ),
         "confirmations": [str(message) for message in messages.get_messages(request)],
     }
