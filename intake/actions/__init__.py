@@ -42,6 +42,7 @@ from intake.actions.grants import (
 from intake.actions.read_models import (
     QUEUE_SUMMARY,
     CaseView,
+    SealedSummary,
     export_case,
     open_attachment,
     open_queue_summaries,
@@ -114,6 +115,7 @@ __all__ = [
     "GrantRefused",
     "ReferralRefused",
     "SaveUncertain",
+    "SealedSummary",
     "Submitted",
     "VettingRefused",
     "accept_invitation",

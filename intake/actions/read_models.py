@@ -169,10 +169,21 @@ def open_queue_summary(
     return summary if isinstance(summary, dict) else None
 
 
+@dataclass(frozen=True)
+class SealedSummary:
+    """A recipient's wrap of a case as the queue reads it: its id, key version and the queue
+    summary sealed in it (None for a wrap made before summaries existed)."""
+
+    case: Case
+    wrap_id: int
+    key_id: str
+    sealed: bytes | memoryview | None
+
+
 def open_queue_summaries(
-    cases: Sequence[Case], private: bytes, *, recipient: str
+    wraps: Sequence[SealedSummary], private: bytes, *, recipient: str
 ) -> dict[int, dict[str, Any]]:
-    """The queue summaries sealed in this recipient's wraps of `cases`, by case id (the row's
+    """The queue summaries sealed in these wraps of this recipient's, by case id (the row's
     primary key), opened with their private key (the stored bytes, as unlocked in this login); a
     wrap without one, or whose summary does not open, is left out.
 
@@ -183,10 +194,6 @@ def open_queue_summaries(
     the same private key opens either form (docs/security.md, section 6). Neither the case key
     nor the account is touched: this is not an opening of the case, and is not audited as one.
     """
-    by_id = {case.pk: case for case in cases}
-    wraps = KeyWrap.objects.filter(
-        case_id__in=list(by_id), recipient=recipient, queue_summary__isnull=False
-    ).values_list("id", "case_id", "key_id", "queue_summary")
     try:
         resealing = crypto.resealing_key(private)
     except crypto.DecryptionError:
@@ -194,13 +201,15 @@ def open_queue_summaries(
     parsed: hpke.MLKEM768X25519PrivateKey | None = None
     summaries: dict[int, dict[str, Any]] = {}
     resealed: list[tuple[int, bytes, bytes]] = []  # wrap id, the HPKE form, the resealed form
-    for wrap_id, case_id, key_id, stored in wraps:
-        sealed = bytes(stored or b"")  # never None: filtered above
+    for wrap in wraps:
+        if wrap.sealed is None:
+            continue
+        sealed = bytes(wrap.sealed)
         bound = {
             "purpose": QUEUE_SUMMARY,
-            "case_id": by_id[case_id].case_id,
+            "case_id": wrap.case.case_id,
             "recipient": recipient,
-            "key_id": key_id,
+            "key_id": wrap.key_id,
         }
         try:
             if crypto.is_resealed(sealed):
@@ -210,13 +219,17 @@ def open_queue_summaries(
                     parsed = crypto.load_private_key(private)
                 plaintext = crypto.open_sealed_to_recipient(sealed, parsed, **bound)
                 resealed.append(
-                    (wrap_id, sealed, crypto.reseal_for_recipient(plaintext, resealing, **bound))
+                    (
+                        wrap.wrap_id,
+                        sealed,
+                        crypto.reseal_for_recipient(plaintext, resealing, **bound),
+                    )
                 )
         except crypto.DecryptionError:
             continue
         summary = json.loads(plaintext)
         if isinstance(summary, dict):
-            summaries[case_id] = summary
+            summaries[wrap.case.pk] = summary
     if resealed:
         _store_resealed(resealed)
     return summaries

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,7 +86,12 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
                 When(status__in=finished, then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
-            )
+            ),
+            # This caseworker's wrap of each case, with its sealed queue summary: the join
+            # cases_for_staff filtered on (this recipient's wraps), not another one.
+            wrap_id=F("wraps__id"),
+            wrap_key_id=F("wraps__key_id"),
+            sealed_summary=F("wraps__queue_summary"),
         )
         .order_by("finished", "-urgent", "routing_job__available_at", "created_hour")
     )
@@ -112,8 +117,9 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
 
 
 def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -> list[QueueRow]:
-    """The rows of one queue page, in two queries whatever its length: this caseworker's sealed
-    queue summaries, and the cases where the survivor wrote after the last reply.
+    """The rows of one queue page (cases annotated with this caseworker's wrap and its sealed
+    summary, as `queue` reads them), in one query more whatever its length: the cases where the
+    survivor wrote after the last reply.
 
     Nothing of the account is opened (no case key is unwrapped, nothing is audited): only the
     summaries sealed to this caseworker (actions.open_queue_summaries). docs/security.md,
@@ -234,7 +240,16 @@ def _summaries(
         private = staff_private_key(request)
     except StaffKeyLocked:
         return {}
-    return actions.open_queue_summaries(cases, private, recipient=profile.recipient)
+    sealed = [
+        actions.SealedSummary(
+            case=case,
+            wrap_id=case.wrap_id,  # type: ignore[attr-defined]  # annotated in `queue`
+            key_id=case.wrap_key_id,  # type: ignore[attr-defined]
+            sealed=case.sealed_summary,  # type: ignore[attr-defined]
+        )
+        for case in cases
+    ]
+    return actions.open_queue_summaries(sealed, private, recipient=profile.recipient)
 
 
 @never_cache
