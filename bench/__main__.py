@@ -13,13 +13,16 @@ REDIS_URL and wrk (`apt-get install wrk`). In one run, on this machine:
 3. a caseworker signed in over HTTP (password, then TOTP), and the queue and a case page loaded
    with wrk;
 4. survivors sharing accounts with a 1 MB file, each through consent, account, review and Send;
-5. the database filled to 10,000 cases and the caseworker pages loaded again, then a long queue;
+5. the database filled to 10,000 cases (a full queue page of them the measured caseworker's) and
+   the caseworker pages loaded again, taking turns with a staff page that opens no case (issue
+   16), then a long queue;
 6. the peak resident memory of the web and Celery workers, against their size at start, and the
    audit log's hash chain checked.
 
     python -m bench [--accounts 500] [--bursts 3] [--workers 2] [--seconds 10] [--cases 10000]
     python -m bench --only routing    # the routing figures alone
     python -m bench --only explainer [--rounds 3] [--profile DIR]   # the explainer alone
+    python -m bench --only caseworker [--rounds 3] [--profile DIR]  # the caseworker pages alone
 
 It prints one table; docs/performance.md records it with the machine it came from.
 """
@@ -41,10 +44,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.stats import median, percentile
 from bench.web import Gunicorn, Load
+
+if TYPE_CHECKING:
+    from intake.models import Case, StaffProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 # The explainer measured, and where its static copy is collected.
@@ -461,10 +468,7 @@ def measure_page(port: int, cookies: dict[str, str], path: str, seconds: int) ->
     from bench import web
     from intake.models import Case
 
-    browser = web.Browser(port, dict(cookies))
-    status, _, content = browser.get(path)
-    browser.close()
-    web.expect(status, 200, path, content)
+    content = check_page(port, cookies, path)
     headers = {
         **web.PROXY_HEADERS,
         "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
@@ -476,15 +480,12 @@ def measure_page(port: int, cookies: dict[str, str], path: str, seconds: int) ->
         headers=headers,
     )
     # wrk counts a redirect as a success: make sure the login held to the end.
-    browser = web.Browser(port, dict(cookies))
-    status, _, after = browser.get(path)
-    browser.close()
-    web.expect(status, 200, f"{path} after the load", after)
+    check_page(port, cookies, path)
     return Page(
         load=load,
         queries=queries_per_page(cookies, path),
         cases_in_database=Case.objects.count(),
-        listed=len(set(re.findall(r'href="/caseworker/cases/([0-9a-f-]{36})/"', content))),
+        listed=listed_cases(content),
     )
 
 
@@ -549,7 +550,9 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
                         seconds=arguments.seconds,
                         headers=headers,
                         warm_up=0 if number else 2,
-                        profile=(server, profile) if profile and url == EXPLAINER else None,
+                        profile=(
+                            web.Profiling(server, profile) if profile and url == EXPLAINER else None
+                        ),
                     )
                 )
         rates = [page.rate / static.rate for page, static in zip(pages, statics, strict=True)]
@@ -604,6 +607,358 @@ def explainer_rows(server: Gunicorn, static_url: str, arguments: argparse.Namesp
     return rows
 
 
+# --- The caseworker pages against a signed-in staff page (issue 16) ------------------------------
+
+# The baseline: a signed-in staff page that opens no case. A caseworker can GET three pages (the
+# queue, a case page and the code of conduct; the others are coordinators' or take a POST, such
+# as the availability switch). The code of conduct goes through the same middleware as the other
+# two (session, CSRF, authentication, allauth, MFA, the staff key cookie), reads the same staff
+# profile and renders the same staff layout with a form and its CSRF token, but reads no case,
+# opens no key and writes no audit entry: what the queue and a case page cost beyond it is their
+# own work.
+BASELINE_PAGE = "/caseworker/conduct/"
+QUEUE_PAGE = "/caseworker/"
+QUEUE_PAGE_SIZE = 50  # rows on a queue page (intake/caseworker_views.py)
+# Issue 16: requests/s at 4 connections with 10,000 cases before it ("today"), the gain wanted,
+# and each page within 2x of the baseline's requests/s.
+QUEUE_TODAY, QUEUE_GAIN = 31, 3.0
+CASE_TODAY, CASE_GAIN = 58, 2.5
+WITHIN_BASELINE = 0.5
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run of one page, and the CPU the server used meanwhile."""
+
+    load: Load
+    web_cpu: float  # seconds, all gunicorn workers
+    database_cpu: float  # seconds, the PostgreSQL backends of the bench's database
+
+
+@dataclass(frozen=True)
+class Turns:
+    """One page measured in turns with others: its runs, and what one request of it reads."""
+
+    path: str
+    runs: list[Run]
+    queries: int
+    listed: int
+    cases_in_database: int
+
+    @property
+    def rate(self) -> float:
+        return median([run.load.rate for run in self.runs])
+
+    @property
+    def p50(self) -> float:
+        return median([run.load.p50 for run in self.runs])
+
+    @property
+    def p95(self) -> float:
+        return median([run.load.p95 for run in self.runs])
+
+    @property
+    def p99(self) -> float:
+        return median([run.load.p99 for run in self.runs])
+
+    @property
+    def load(self) -> Load:
+        """The run with the median requests/s."""
+        return sorted(self.runs, key=lambda run: run.load.rate)[len(self.runs) // 2].load
+
+    def cpu_ms(self, which: str) -> float:
+        """CPU milliseconds per request, over all runs: "web" or "database"."""
+        used = sum(run.web_cpu if which == "web" else run.database_cpu for run in self.runs)
+        return 1000 * used / sum(run.load.requests for run in self.runs)
+
+    def ratios(self, baseline: "Turns") -> list[float]:
+        """Requests/s against the baseline's, round by round (each pair minutes apart at most)."""
+        return [
+            run.load.rate / other.load.rate
+            for run, other in zip(self.runs, baseline.runs, strict=True)
+        ]
+
+
+def database_backends() -> list[int]:
+    """The process ids of the PostgreSQL backends connected to the bench's database (gunicorn's,
+    and the Celery workers' in the whole run), except this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def check_page(port: int, cookies: dict[str, str], path: str) -> str:
+    """The page as the signed-in caseworker gets it (200, or the bench stops)."""
+    from bench import web
+
+    browser = web.Browser(port, dict(cookies))
+    status, _, content = browser.get(path)
+    browser.close()
+    web.expect(status, 200, path, content)
+    return content
+
+
+def listed_cases(content: str) -> int:
+    return len(set(re.findall(r'href="/caseworker/cases/([0-9a-f-]{36})/"', content)))
+
+
+def staff_turns(
+    server: Gunicorn, cookies: dict[str, str], pages: dict[str, str], *, rounds: int, seconds: int
+) -> dict[str, Turns]:
+    """Each of `pages` ({name: path}) loaded with wrk, `rounds` times, taking turns (in each round
+    a different page goes first, so that a machine getting busier or quieter favours none), with
+    the CPU the gunicorn workers and the database used during each run."""
+    from bench import web
+    from intake.models import Case
+
+    contents = {name: check_page(server.port, cookies, path) for name, path in pages.items()}
+    headers = {
+        **web.PROXY_HEADERS,
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+    }
+    names = list(pages)
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for number in range(rounds):
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            if number == 0:
+                # Not counted: each worker's first requests fill its caches.
+                web.wrk(
+                    server.base + pages[name],
+                    connections=STAFF_CONNECTIONS,
+                    seconds=2,
+                    headers=headers,
+                    warm_up=0,
+                )
+            workers = server.workers()
+            backends = database_backends()
+            web_before, database_before = web.cpu_seconds(workers), web.cpu_seconds(backends)
+            load = web.wrk(
+                server.base + pages[name],
+                connections=STAFF_CONNECTIONS,
+                seconds=seconds,
+                headers=headers,
+                warm_up=0,
+            )
+            web_after = web.cpu_seconds(server.workers())
+            database_after = web.cpu_seconds(sorted({*backends, *database_backends()}))
+            runs[name].append(
+                Run(
+                    load,
+                    web.cpu_used(web_before, web_after),
+                    web.cpu_used(database_before, database_after),
+                )
+            )
+    measured = {}
+    for name, path in pages.items():
+        # wrk counts a redirect as a success: make sure the login held to the end.
+        check_page(server.port, cookies, path)
+        measured[name] = Turns(
+            path=path,
+            runs=runs[name],
+            queries=queries_per_page(cookies, path),
+            listed=listed_cases(contents[name]),
+            cases_in_database=Case.objects.count(),
+        )
+    return measured
+
+
+def caseworker_rows(measured: dict[str, Turns], rounds: int) -> list[Row]:
+    """Issue 16's caseworker figures: the queue and a case page against the baseline page, and
+    against the requests/s of the run before the issue."""
+    baseline, queue, case = measured["baseline"], measured["queue"], measured["case"]
+    connections = f"{STAFF_CONNECTIONS} connections"
+    cases = f"{queue.cases_in_database} cases in the database"
+    names = {
+        "baseline": f"signed-in staff page opening no case ({BASELINE_PAGE})",
+        "queue": f"caseworker queue ({cases}, {queue.listed} listed)",
+        "case": f"case page ({cases})",
+    }
+    of_rounds = f"median of {rounds} rounds"
+    rows = []
+    for name, turns in measured.items():
+        rows.append(
+            Row(
+                f"{names[name]}, {connections}: requests/s ({of_rounds}); p50; p99",
+                f"{turns.rate:.0f}; {ms(turns.p50)}; {ms(turns.p99)}",
+            )
+        )
+    for name, turns, today, gain in (
+        ("queue", queue, QUEUE_TODAY, QUEUE_GAIN),
+        ("case", case, CASE_TODAY, CASE_GAIN),
+    ):
+        rows += [
+            Row(
+                f"{names[name]}: requests/s against the baseline page's (median of the rounds' "
+                "ratios)",
+                f"{turns.rate:.0f}",
+                f"{names['baseline']}: {baseline.rate:.0f}",
+                target(median(turns.ratios(baseline)), at_least=WITHIN_BASELINE),
+            ),
+            Row(
+                f"{names[name]}: requests/s against issue 16's today",
+                f"{turns.rate:.0f}",
+                f"before issue 16: {today}",
+                target(turns.rate / today, at_least=gain),
+            ),
+        ]
+    rows += [
+        Row(
+            "each round's ratio to the baseline page (queue; case page)",
+            ", ".join(f"{r:.2f}x" for r in queue.ratios(baseline))
+            + "; "
+            + ", ".join(f"{r:.2f}x" for r in case.ratios(baseline)),
+        ),
+        Row(
+            "CPU per request: gunicorn workers; PostgreSQL (baseline page, queue, case page)",
+            ", ".join(
+                f"{turns.cpu_ms('web'):.1f}; {turns.cpu_ms('database'):.1f} ms"
+                for turns in measured.values()
+            ),
+        ),
+        Row(
+            "SQL queries per request (baseline page, queue, case page)",
+            ", ".join(str(turns.queries) for turns in measured.values()),
+        ),
+    ]
+    return rows
+
+
+def caseworker_profiles(
+    server: Gunicorn, cookies: dict[str, str], pages: dict[str, str], folder: Path, seconds: int
+) -> None:
+    """py-spy on each gunicorn worker during one more wrk run of each page and kind: "cpu" (only
+    the thread holding the GIL) and "wall" (every thread, waiting ones too: the database, the
+    audit log's lock), each as flame graphs and as collapsed stacks. Not counted in any figure."""
+    from bench import web
+
+    headers = {
+        **web.PROXY_HEADERS,
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+    }
+    for name, path in pages.items():
+        for kind, gil, idle in (("cpu", True, False), ("wall", False, True)):
+            for output in ("flamegraph", "raw"):
+                web.wrk(
+                    server.base + path,
+                    connections=STAFF_CONNECTIONS,
+                    seconds=seconds,
+                    headers=headers,
+                    warm_up=0,
+                    profile=web.Profiling(
+                        server, folder, f"{name}-{kind}", format=output, gil=gil, idle=idle
+                    ),
+                )
+    print(f"profiles written to {folder}")
+
+
+def fill_database(template: "Case", profile: "StaffProfile", total: int) -> None:
+    """Copies of `template` (bench/seed.py) until the database holds `total` cases, a full queue
+    page of them for the measured caseworker and the rest for the others."""
+    from django.db import connection
+
+    from bench.seed import copy_cases
+    from intake.models import Case, KeyWrap, StaffProfile
+
+    started = time.monotonic()
+    own = KeyWrap.objects.filter(recipient=profile.recipient).count()
+    mine = max(0, QUEUE_PAGE_SIZE - own)
+    others = list(StaffProfile.objects.exclude(pk=profile.pk))
+    added = copy_cases(template, caseworkers=[profile], count=mine)
+    added += copy_cases(template, caseworkers=others, count=total - Case.objects.count())
+    with connection.cursor() as cursor:
+        # As autovacuum would have done while the cases arrived over months.
+        cursor.execute("ANALYZE")
+    print(f"added {added} cases in {time.monotonic() - started:.1f} s")
+
+
+def sign_in_caseworker(server: Gunicorn, login: StaffLogin) -> dict[str, str]:
+    """The caseworker signs in over HTTP (password, then TOTP): the cookies of that login."""
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    from bench import web
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    code = format_hotp_value(hotp_value(login.totp_secret, counter))
+    staff = web.sign_in(server.port, login.email, login.password, code)
+    staff.close()
+    return {k: v for k, v in staff.cookies.items() if k in ("sessionid", "staff_unlock")}
+
+
+def own_case_url(login: StaffLogin) -> tuple["Case", str]:
+    """A real case (not a copy: a copy opens nothing) routed to the measured caseworker."""
+    from intake.models import KeyWrap, StaffProfile
+
+    profile = StaffProfile.objects.get(user__email=login.email)
+    wrap = (
+        KeyWrap.objects.filter(recipient=profile.recipient)
+        .select_related("case")
+        .order_by("pk")
+        .first()
+    )
+    assert wrap is not None, "no case was routed to the measured caseworker"
+    return wrap.case, f"/caseworker/cases/{wrap.case.public_id}/"
+
+
+def route_in_process() -> None:
+    """Route every pending account in this process, batch after batch, as a Celery worker
+    would (intake/routing.py), without a worker: `--only caseworker` needs cases, not figures."""
+    from intake import routing
+    from intake.models import RoutingJob
+
+    pending = RoutingJob.objects.filter(state=RoutingJob.State.PENDING)
+    while (case_pk := pending.values_list("case_id", flat=True).first()) is not None:
+        routing.route_case(case_pk)
+
+
+def caseworker_alone(arguments: argparse.Namespace, scratch: Path) -> list[Row]:
+    """`--only caseworker`: real accounts routed to 16 caseworkers, the database filled to
+    `--cases` with copies (a full queue page for the measured caseworker), then gunicorn as for
+    the whole run and the baseline page, the queue and a case page in turns."""
+    from bench import web
+    from intake.models import StaffProfile
+
+    login = prepare_staff(capacity=arguments.accounts)
+    prepare_burst(arguments.accounts)
+    route_in_process()
+    template, case_url = own_case_url(login)
+    profile = StaffProfile.objects.get(user__email=login.email)
+    fill_database(template, profile, arguments.cases)
+    env = {k: v for k, v in os.environ.items() if k != "ROUTING_KEY_FILE"}
+    server = web.start_gunicorn(env, scratch / "gunicorn.log")
+    try:
+        cookies = sign_in_caseworker(server, login)
+        pages = {"baseline": BASELINE_PAGE, "queue": QUEUE_PAGE, "case": case_url}
+        load_before = os.getloadavg()[0]
+        measured = staff_turns(
+            server, cookies, pages, rounds=arguments.rounds, seconds=arguments.seconds
+        )
+        rows = caseworker_rows(measured, arguments.rounds)
+        rows.append(
+            Row(
+                "caseworker runs: load average at their start, at their end",
+                f"{load_before:.1f}, {os.getloadavg()[0]:.1f}",
+            )
+        )
+        if arguments.profile:
+            caseworker_profiles(server, cookies, pages, arguments.profile, arguments.seconds)
+        return rows
+    except Exception:
+        log = (scratch / "gunicorn.log").read_text(errors="replace").splitlines()
+        print("\n".join(["gunicorn's log ends:", *log[-60:]]), file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+
+
 def explainer_alone(arguments: argparse.Namespace, scratch: Path) -> list[Row]:
     """`--only explainer`: gunicorn started as for the whole run, the explainer rows alone."""
     from bench import web
@@ -622,17 +977,11 @@ def explainer_alone(arguments: argparse.Namespace, scratch: Path) -> list[Row]:
 def web_rows(
     arguments: argparse.Namespace, login: StaffLogin, scratch: Path
 ) -> dict[str, list[Row]]:
-    """The figures measured through gunicorn, by kind: "explainer", "sharing", "staff", "memory"."""
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-    from django.db import connection
-
+    """The figures measured through gunicorn, by kind: "explainer", "sharing", "staff",
+    "caseworker", "memory"."""
     from bench import web
     from bench.seed import copy_cases
-    from intake.models import Case, KeyWrap, StaffProfile
+    from intake.models import StaffProfile
 
     static_url = copy_explainer_as_static_file(
         Path(os.environ["BENCH_STATIC_EXTRA"]), Path(os.environ["BENCH_STATIC_ROOT"])
@@ -649,17 +998,10 @@ def web_rows(
         # The caseworker signs in over HTTP (password, then TOTP); the pages are measured with
         # the cookies of that login.
         profile = StaffProfile.objects.get(user__email=login.email)
-        counter = next(iter(yield_hotp_counters_from_time()))
-        code = format_hotp_value(hotp_value(login.totp_secret, counter))
-        staff = web.sign_in(server.port, login.email, login.password, code)
-        staff.close()
-        cookies = {k: v for k, v in staff.cookies.items() if k in ("sessionid", "staff_unlock")}
-        own_case = KeyWrap.objects.filter(recipient=profile.recipient).select_related("case")
-        template = own_case.first()
-        assert template is not None, "no case was routed to the measured caseworker"
-        case_url = f"/caseworker/cases/{template.case.public_id}/"
+        cookies = sign_in_caseworker(server, login)
+        template, case_url = own_case_url(login)
         seconds = arguments.seconds
-        queue_before = measure_page(server.port, cookies, "/caseworker/", seconds)
+        queue_before = measure_page(server.port, cookies, QUEUE_PAGE, seconds)
         case_before = measure_page(server.port, cookies, case_url, seconds)
 
         # Survivors sharing accounts, each with a 1 MB file.
@@ -679,22 +1021,25 @@ def web_rows(
             ),
         ]
 
-        # Fill the database with other caseworkers' cases, then the same pages again: what the
-        # number of cases in the database does to them.
-        started = time.monotonic()
-        others = list(StaffProfile.objects.exclude(pk=profile.pk))
-        added = copy_cases(
-            template.case, caseworkers=others, count=arguments.cases - Case.objects.count()
-        )
-        with connection.cursor() as cursor:
-            # As autovacuum would have done while the cases arrived over months.
-            cursor.execute("ANALYZE")
-        print(f"added {added} cases in {time.monotonic() - started:.1f} s")
-        queue_full = measure_page(server.port, cookies, "/caseworker/", seconds)
-        case_full = measure_page(server.port, cookies, case_url, seconds)
+        # Fill the database with other caseworkers' cases (and the measured one's to a full queue
+        # page), then the same pages again, in turns with a staff page that opens no case: what
+        # the number of cases in the database does to them, and what they cost beyond any
+        # signed-in page (issue 16).
+        fill_database(template, profile, arguments.cases)
+        load_before = os.getloadavg()[0]
+        pages = {"baseline": BASELINE_PAGE, "queue": QUEUE_PAGE, "case": case_url}
+        turns = staff_turns(server, cookies, pages, rounds=arguments.rounds, seconds=seconds)
+        rows["caseworker"] = [
+            *caseworker_rows(turns, arguments.rounds),
+            Row(
+                "caseworker runs: load average at their start, at their end",
+                f"{load_before:.1f}, {os.getloadavg()[0]:.1f}",
+            ),
+        ]
+        queue_full, case_full = turns["queue"], turns["case"]
         # Then a long queue: every case a caseworker holds is listed, closed ones included.
-        copy_cases(template.case, caseworkers=[profile], count=LONG_QUEUE)
-        queue_long = measure_page(server.port, cookies, "/caseworker/", seconds)
+        copy_cases(template, caseworkers=[profile], count=LONG_QUEUE)
+        queue_long = measure_page(server.port, cookies, QUEUE_PAGE, seconds)
 
         then = f"{queue_before.cases_in_database} cases in the database"
         full = f"{queue_full.cases_in_database} cases in the database"
@@ -789,33 +1134,44 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=500, help="the routing burst")
+    parser.add_argument(
+        "--accounts", type=int, help="the routing burst (500; 64 with --only caseworker)"
+    )
     parser.add_argument("--bursts", type=int, default=3, help="routing bursts (median shown)")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=2, help="each Celery worker's pool")
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="turns of the explainer and the static file"
+        "--rounds",
+        type=int,
+        default=3,
+        help="turns of the explainer and the static file, and of the caseworker pages",
     )
     parser.add_argument("--cases", type=int, default=10_000, help="cases in the full database")
     parser.add_argument(
         "--only",
-        choices=["routing", "explainer"],
+        choices=["routing", "explainer", "caseworker"],
         help="measure one part only (routing: the burst and the steady figures, about 100 s; "
-        "explainer: an explainer against the static file, about 60 s)",
+        "explainer: an explainer against the static file, about 60 s; caseworker: the queue "
+        "and a case page against a staff page opening no case, with --cases in the database, "
+        "about 3 minutes)",
     )
     parser.add_argument(
         "--profile",
         type=Path,
         help="with --only explainer: a folder for py-spy flame graphs of each gunicorn worker "
-        "during the explainer's run (its figures then include py-spy's cost)",
+        "during the explainer's run (its figures then include py-spy's cost); with --only "
+        "caseworker: flame graphs and collapsed stacks of each page, after the measured runs",
     )
     arguments = parser.parse_args()
     base, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not base.startswith("postgres") or not redis_url:
         sys.exit("make bench needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    if arguments.profile and arguments.only != "explainer":
-        sys.exit("--profile goes with --only explainer")
+    if arguments.profile and arguments.only not in ("explainer", "caseworker"):
+        sys.exit("--profile goes with --only explainer or --only caseworker")
+    if arguments.accounts is None:
+        # The caseworker part needs real cases to open, not a burst to measure.
+        arguments.accounts = 64 if arguments.only == "caseworker" else 500
     if arguments.only != "routing":
         from bench.web import require_wrk
 
@@ -865,8 +1221,9 @@ def main() -> None:
         )
         collectstatic()
         django_setup()
-        if arguments.only == "explainer":
-            rows = explainer_alone(arguments, scratch)
+        if arguments.only in ("explainer", "caseworker"):
+            alone = explainer_alone if arguments.only == "explainer" else caseworker_alone
+            rows = alone(arguments, scratch)
             print_table(
                 f"machine: {machine()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average "
                 f"{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
@@ -895,6 +1252,7 @@ def main() -> None:
             *measured["sharing"],
             *routing,
             *measured["staff"],
+            *measured["caseworker"],
             *measured["memory"],
             Row(
                 "memory: peak resident size of a Celery worker's main process, whole run",

@@ -25,11 +25,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).with_name("report.lua")
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
-# py-spy's output with --profile: flame graphs, or "raw" collapsed stacks (one line per stack,
-# for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw. With
-# PROFILE_GIL=1 only the thread holding the GIL is sampled: where the CPU goes, without the time
-# a worker's second thread spends waiting for the GIL (which py-spy otherwise shows in whatever
-# call the thread is in, such as gunicorn's socket write).
+# py-spy's output with `--only explainer --profile`: flame graphs, or "raw" collapsed stacks (one
+# line per stack, for reading with a script or loading into speedscope) with PROFILE_FORMAT=raw.
+# With PROFILE_GIL=1 only the thread holding the GIL is sampled: where the CPU goes, without the
+# time a worker's second thread spends waiting for the GIL (which py-spy otherwise shows in
+# whatever call the thread is in, such as gunicorn's socket write). The caseworker part records
+# both kinds, in both formats (bench/__main__.py, caseworker_profiles).
 PROFILE_FORMAT = os.environ.get("PROFILE_FORMAT", "flamegraph")
 PROFILE_GIL = os.environ.get("PROFILE_GIL", "") == "1"
 # What a browser sends with a form under `Referrer-Policy: no-referrer` (portal/middleware.py).
@@ -145,6 +146,19 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """The CPU time (user and system) each of these processes has used so far, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {pid: cpu_ticks(pid) / tick for pid in pids}
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU seconds used between two readings of cpu_seconds; a process that started in
+    between counts from zero, and readings of 0 (a process gone, or not readable) count nothing.
+    """
+    return sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items() if used)
+
+
 def _configured_workers(env: dict[str, str]) -> int:
     return int(env.get("WEB_CONCURRENCY", "3"))
 
@@ -182,7 +196,7 @@ def wrk(
     seconds: int,
     headers: dict[str, str],
     warm_up: int = 2,
-    profile: tuple[Gunicorn, Path] | None = None,
+    profile: "Profiling | None" = None,
     expected_status: int = 0,
 ) -> Load:
     """Load `url` for `seconds` with `connections` open connections; fail on any error status.
@@ -193,9 +207,9 @@ def wrk(
     With `expected_status`, every response must have that status (wrk itself only counts those
     of 400 and above as errors).
 
-    With `profile` (a server and a folder), py-spy samples each of the server's workers during
-    the measured run and writes one flame graph per worker there (the figures of that run include
-    py-spy's own cost, so they are not the ones to report).
+    With `profile`, py-spy samples each of the server's workers during the measured run and
+    writes one file per worker (the figures of that run include py-spy's own cost, so they are
+    not the ones to report).
     """
     command = [
         *("wrk", "--threads", "2", "--connections", str(connections)),
@@ -208,7 +222,7 @@ def wrk(
         subprocess.run(warm, capture_output=True, check=True)
     env = {**os.environ, "BENCH_EXPECTED_STATUS": str(expected_status or "")}
     command += ["--duration", f"{seconds}s"]
-    profilers = start_profilers(*profile, seconds) if profile else []
+    profilers = start_profilers(profile, seconds) if profile else []
     result = subprocess.run([*command, url], capture_output=True, text=True, check=True, env=env)
     for profiler in profilers:
         profiler.wait(timeout=60)
@@ -225,26 +239,44 @@ def wrk(
     )
 
 
-def start_profilers(server: Gunicorn, folder: Path, seconds: int) -> list[subprocess.Popen[bytes]]:
-    """py-spy (`pip install py-spy`) recording each gunicorn worker for `seconds`, as flame
-    graphs in `folder`."""
+@dataclass(frozen=True)
+class Profiling:
+    """py-spy recording each worker of `server` during a wrk run, into `folder` as
+    `<name>-worker-<n>.svg` (flame graphs) or `.txt` (collapsed stacks, with format "raw").
+
+    `gil`: only the thread holding the GIL is sampled (where the CPU goes). `idle`: threads
+    waiting (for the database, a lock, a socket) are sampled too (where the time goes).
+    """
+
+    server: Gunicorn
+    folder: Path
+    name: str = "worker"
+    format: str = PROFILE_FORMAT
+    gil: bool = PROFILE_GIL
+    idle: bool = False
+
+
+def start_profilers(profile: Profiling, seconds: int) -> list[subprocess.Popen[bytes]]:
+    """py-spy (`pip install py-spy`) recording each gunicorn worker for `seconds`."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         sys.exit("--profile needs py-spy: `.venv/bin/pip install py-spy`")
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "svg" if PROFILE_FORMAT == "flamegraph" else "txt"
+    profile.folder.mkdir(parents=True, exist_ok=True)
+    suffix = "svg" if profile.format == "flamegraph" else "txt"
+    prefix = "" if profile.name == "worker" else f"{profile.name}-"
     return [
         subprocess.Popen(
             [
                 *(py_spy, "record", "--pid", str(pid), "--duration", str(seconds)),
-                *("--rate", "250", "--nonblocking", "--format", PROFILE_FORMAT),
-                *(["--gil"] if PROFILE_GIL else []),
-                *("--output", str(folder / f"worker-{number}.{suffix}")),
+                *("--rate", "250", "--nonblocking", "--format", profile.format),
+                *(["--gil"] if profile.gil else []),
+                *(["--idle"] if profile.idle else []),
+                *("--output", str(profile.folder / f"{prefix}worker-{number}.{suffix}")),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for number, pid in enumerate(server.workers())
+        for number, pid in enumerate(profile.server.workers())
     ]
 
 

@@ -108,10 +108,18 @@ def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
 
 
 def staff_profile(request: HttpRequest) -> StaffProfile | None:
-    """The signed-in user's staff profile, or None for anyone else."""
-    if not request.user.is_authenticated:
+    """The signed-in user's staff profile, or None for anyone else.
+
+    The profile is tied to the request's user object both ways (Django caches a one-to-one
+    relation on each side), so neither `profile.user` nor the staff layout's
+    `user.staff_profile` (templates/staff_base.html) reads the database again."""
+    user = request.user
+    if not user.is_authenticated:
         return None
-    return StaffProfile.objects.filter(user=request.user).select_related("user").first()
+    profile = StaffProfile.objects.filter(user=user).first()
+    if profile is not None:
+        profile.user = user
+    return profile
 
 
 # --- Staff: the one door to a case ------------------------------------------------------------
@@ -129,10 +137,13 @@ def _may_open_cases(profile: StaffProfile) -> bool:
 
 
 def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
-    """The cases routed or granted to this staff member (none while not vetted)."""
+    """The cases routed or granted to this staff member (none while not vetted).
+
+    Each case comes once without a DISTINCT: the join is on this recipient's wraps, and there is
+    at most one wrap per case and recipient (KeyWrap's one_wrap_per_recipient)."""
     if not _may_open_cases(profile):
         return Case.objects.none()
-    return Case.objects.filter(wraps__recipient=profile.recipient).distinct()
+    return Case.objects.filter(wraps__recipient=profile.recipient)
 
 
 def decrypt_case_for_staff(
@@ -147,7 +158,8 @@ def decrypt_case_for_staff(
         raise CaseNotAvailable
     wrap = (
         KeyWrap.objects.filter(case__public_id=public_id, recipient=profile.recipient)
-        .select_related("case")
+        # The routing job too: the case page shows its deadline (one query less).
+        .select_related("case", "case__routing_job")
         .first()
     )
     if wrap is None:

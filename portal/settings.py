@@ -173,7 +173,8 @@ MIDDLEWARE = [
     # Rights pages that are the same for every reader, served from memory like static files,
     # before any middleware that reads the session or a cookie (rights/pages.py).
     "rights.pages.RenderedPagesMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, restarting the idle timeout without a write on every request.
+    "portal.sessions.IdleTimeoutSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "portal.middleware.CsrfViewMiddleware",
@@ -234,13 +235,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions live in the database: nothing a survivor types is ever put in a session, and staff
-# sessions must survive a Redis restart.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# sessions must survive a Redis restart. Django's database sessions, remembering their expiry
+# (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
+# The 30 minutes restart with every request, but the session is written again only when its
+# stored expiry has fallen more than SESSION_REFRESH_SECONDS behind (portal/sessions.py,
+# IdleTimeoutSessionMiddleware): not an UPDATE and a COMMIT on every staff page.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 
 # --- Celery -----------------------------------------------------------------------------------
 

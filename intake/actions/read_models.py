@@ -5,15 +5,17 @@ without opening the account."""
 import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hpke
+from django.db.models import BinaryField, Q, Value, When
+from django.db.models import Case as SqlCase  # not intake's Case
 
 from intake import audit, crypto
 from intake.actions.sealed_json import open_json
-from intake.models import Attachment, Case, Message, Referral, StaffProfile
+from intake.models import Attachment, Case, KeyWrap, Message, Referral, StaffProfile
 from intake.uploads import attachment_path, read_sealed_chunks
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,90 @@ def open_queue_summary(
         return None
     summary = json.loads(plaintext)
     return summary if isinstance(summary, dict) else None
+
+
+@dataclass(frozen=True)
+class SealedSummary:
+    """A recipient's wrap of a case as the queue reads it: its id, key version and the queue
+    summary sealed in it (None for a wrap made before summaries existed)."""
+
+    case: Case
+    wrap_id: int
+    key_id: str
+    sealed: bytes | memoryview | None
+
+
+def open_queue_summaries(
+    wraps: Sequence[SealedSummary], private: bytes, *, recipient: str
+) -> dict[int, dict[str, Any]]:
+    """The queue summaries sealed in these wraps of this recipient's, by case id (the row's
+    primary key), opened with their private key (the stored bytes, as unlocked in this login); a
+    wrap without one, or whose summary does not open, is left out.
+
+    A summary as routing or a grant sealed it (HPKE, crypto.seal_to_recipient) costs a
+    decapsulation to open; each one opened so is resealed under the recipient's resealing key
+    (crypto.reseal_for_recipient, AES-GCM) and stored in its place, in one UPDATE for the page,
+    so later views of the queue open it without HPKE and without parsing the private key. Only
+    the same private key opens either form (docs/security.md, section 6). Neither the case key
+    nor the account is touched: this is not an opening of the case, and is not audited as one.
+    """
+    try:
+        resealing = crypto.resealing_key(private)
+    except crypto.DecryptionError:
+        return {}
+    parsed: hpke.MLKEM768X25519PrivateKey | None = None
+    summaries: dict[int, dict[str, Any]] = {}
+    resealed: list[tuple[int, bytes, bytes]] = []  # wrap id, the HPKE form, the resealed form
+    for wrap in wraps:
+        if wrap.sealed is None:
+            continue
+        sealed = bytes(wrap.sealed)
+        bound = {
+            "purpose": QUEUE_SUMMARY,
+            "case_id": wrap.case.case_id,
+            "recipient": recipient,
+            "key_id": wrap.key_id,
+        }
+        try:
+            if crypto.is_resealed(sealed):
+                plaintext = crypto.open_resealed(sealed, resealing, **bound)
+            else:
+                if parsed is None:  # once a page, and only if a summary needs it
+                    parsed = crypto.load_private_key(private)
+                plaintext = crypto.open_sealed_to_recipient(sealed, parsed, **bound)
+                resealed.append(
+                    (
+                        wrap.wrap_id,
+                        sealed,
+                        crypto.reseal_for_recipient(plaintext, resealing, **bound),
+                    )
+                )
+        except crypto.DecryptionError:
+            continue
+        summary = json.loads(plaintext)
+        if isinstance(summary, dict):
+            summaries[wrap.case.pk] = summary
+    if resealed:
+        _store_resealed(resealed)
+    return summaries
+
+
+def _store_resealed(resealed: list[tuple[int, bytes, bytes]]) -> None:
+    """Put each resealed summary in place of the one it was opened from, in one statement. A
+    wrap whose summary changed meanwhile (granted again, with a new summary) or that is gone
+    (handed over) is left as it is: the next view opens what is there."""
+    unchanged = Q()
+    for wrap_id, old, _new in resealed:
+        unchanged |= Q(pk=wrap_id, queue_summary=old)
+    KeyWrap.objects.filter(unchanged).update(
+        queue_summary=SqlCase(
+            *[
+                When(pk=wrap_id, then=Value(new, output_field=BinaryField()))
+                for wrap_id, _old, new in resealed
+            ],
+            output_field=BinaryField(),
+        )
+    )
 
 
 # --- Export --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from intake.caseworker.forms import (
     ReferralOutcomeForm,
     ReplyForm,
     StatusForm,
+    blank_field_group,
 )
 from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
 from intake.models import Attachment, Case, Referral, StaffProfile
@@ -62,6 +63,10 @@ def _render_case(
 ) -> HttpResponse:
     view = actions.read_case(case, case_key)
     harms = view.answers.get("harms")
+    reply_form = reply_form or ReplyForm()
+    status_form = status_form or StatusForm()
+    note_form = note_form or NoteForm()
+    referral_form = referral_form or ReferralForm()
     context = {
         "case": case,
         "view": view,
@@ -73,13 +78,21 @@ def _render_case(
         "confirmations": {
             message.extra_tags or "page": str(message) for message in messages.get_messages(request)
         },
-        "reply_form": reply_form or ReplyForm(),
-        "status_form": status_form or StatusForm(),
+        "reply_form": reply_form,
+        "status_form": status_form,
         "colleague_form": ColleagueForm(exclude_user=request.user),
         "notes": actions.read_notes(case, case_key),
-        "note_form": note_form or NoteForm(),
-        "referral_form": referral_form or ReferralForm(),
+        "note_form": note_form,
+        "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
+        "fields": {
+            "reply": blank_field_group(reply_form, "text"),
+            "note": blank_field_group(note_form, "text"),
+            "service_type": blank_field_group(referral_form, "service_type"),
+            "organisation": blank_field_group(referral_form, "organisation"),
+            "outcome": blank_field_group(referral_form, "outcome"),
+            "reason": blank_field_group(status_form, "reason"),
+        },
     }
     return render(request, "caseworker/case.html", context, status=status)
 

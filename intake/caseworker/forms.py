@@ -1,15 +1,35 @@
 """The caseworkers' and coordinators' forms (the survivor's are in intake/survivor/forms.py)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Referral, StaffProfile
 from intake.routing import eligible_caseworkers
 from intake.status_reasons import STATUS_OF_REASON, grouped_choices
+
+# A form's fields are the same on every page until it comes back with errors: the queue's
+# availability switch and the case page's reply, note, referral and status fields are rendered
+# once per language, field and initial value, and kept for the life of the process, rather than
+# through the form templates on every view (docs/performance.md, issue 16). A bound form (a POST
+# with errors) is rendered as it is.
+_BLANK_FIELDS: dict[tuple[type[forms.Form], str, str, str], SafeString] = {}
+
+
+def blank_field_group(form: forms.Form, name: str) -> SafeString:
+    """`form[name].as_field_group()`, rendered once for an unbound form."""
+    field = form[name]
+    if form.is_bound:
+        return field.as_field_group()
+    key = (type(form), name, get_language(), str(field.value()))
+    if key not in _BLANK_FIELDS:
+        _BLANK_FIELDS[key] = field.as_field_group()
+    return _BLANK_FIELDS[key]
 
 
 class SetPasswordForm(forms.Form):
@@ -106,11 +126,20 @@ class ColleagueForm(forms.Form):
         choices = eligible_caseworkers()
         if exclude_user is not None:
             choices = choices.exclude(user=exclude_user)
-        field = self.fields["colleague"]
-        field.queryset = choices.order_by("user__email")  # type: ignore[attr-defined]
-        field.label_from_instance = lambda profile: (  # type: ignore[attr-defined]
-            f"{profile.user.email} ({', '.join(profile.languages)})"
-        )
+        colleagues = choices.order_by("user__email")
+        field = cast("forms.ModelChoiceField[Any]", self.fields["colleague"])
+        # Validation looks the chosen colleague up in this queryset.
+        field.queryset = colleagues
+        # The select is drawn from one plain query of e-mail addresses and languages, read here:
+        # Django's ModelChoiceIterator read them through a server-side cursor while the template
+        # rendered, building a profile and a user for each (docs/performance.md, issue 16).
+        field.widget.choices = [
+            ("", field.empty_label),
+            *(
+                (pk, f"{email} ({', '.join(languages)})")
+                for pk, email, languages in colleagues.values_list("pk", "user__email", "languages")
+            ),
+        ]
 
 
 class NoteForm(forms.Form):

@@ -2,33 +2,58 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from intake import actions, crypto
+from intake import actions
 from intake.access import StaffKeyLocked, cases_for_staff, staff_private_key
 from intake.caseworker.decorators import staff_required
-from intake.caseworker.forms import AvailabilityForm
+from intake.caseworker.forms import AvailabilityForm, blank_field_group
 from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
-from intake.models import Case, KeyWrap, Message, StaffProfile
+from intake.models import Case, Message, StaffProfile
+from intake.templatetags.staff_time import time_ago, time_due
 
 QUEUE_PAGE_SIZE = 50
+# What a queue row reads of a case and its routing job: never the sealed account (answers,
+# routing hints, contact), which a list has no use for.
+QUEUE_COLUMNS = (
+    "public_id",
+    "status",
+    "urgent",
+    "created_hour",
+    "routing_job__urgent",
+    "routing_job__available_at",
+)
+# The case page's URL is reversed once a page, with this id in it, and each row's id put in its
+# place: a `{% url %}` a row was 6% of the queue's time (docs/performance.md, issue 16).
+_URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One case in a caseworker's queue: enough to tell it from the others without opening it."""
+    """One case in a caseworker's queue, ready to print: enough to tell it from the others without
+    opening it. The view makes every text once a page (the template only prints), since the
+    same status, hour or language comes back row after row."""
 
-    case: Case
-    acknowledge_by: datetime | None
+    url: str
+    reference: str  # the first 8 characters of the case's public id
+    urgent: bool
+    status: str
+    received: SafeString  # "<time>5 hours ago</time> (ISO)", intake/templatetags/staff_time.py
+    acknowledge_by: SafeString | None  # the same for the deadline, while one runs
     # From the queue summary sealed to this caseworker (intake.actions.queue_summary); None when
     # the wrap has none or this login holds no key.
     language: str | None
@@ -45,31 +70,46 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     # number of queries however many cases there are (tests/caseworker/test_query_counts.py),
     # so a caseworker who has held hundreds of cases over the years still gets a quick page.
     finished = list(Case.FINISHED)
+    mine = cases_for_staff(profile)
+    # The paginator's total and the open and urgent counts in one query.
+    still_open = ~Q(status__in=finished)
+    counts = mine.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=still_open),
+        urgent=Count("id", filter=still_open & Q(urgent=True)),
+    )
     cases = (
-        cases_for_staff(profile)
-        .select_related("routing_job")
+        mine.select_related("routing_job")
+        .only(*QUEUE_COLUMNS)
         .annotate(
             finished=SqlCase(
                 When(status__in=finished, then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
-            )
+            ),
+            # This caseworker's wrap of each case, with its sealed queue summary: the join
+            # cases_for_staff filtered on (this recipient's wraps), not another one.
+            wrap_id=F("wraps__id"),
+            wrap_key_id=F("wraps__key_id"),
+            sealed_summary=F("wraps__queue_summary"),
         )
         .order_by("finished", "-urgent", "routing_job__available_at", "created_hour")
     )
-    page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = cases.exclude(status__in=finished).aggregate(
-        open=Count("id", distinct=True), urgent=Count("id", distinct=True, filter=Q(urgent=True))
-    )
+    paginator = Paginator(cases, QUEUE_PAGE_SIZE)
+    paginator.count = counts["total"]  # counted above: the paginator does not count again
+    page = paginator.get_page(request.GET.get("page"))
+    rows = queue_rows(request, profile, list(page))
     context = {
         "profile": profile,
         "page": page,
-        "rows": queue_rows(request, profile, list(page)),
+        "rows": rows,
+        "table_rows": table_rows(rows),
         "open_count": counts["open"],
         "urgent_count": counts["urgent"],
         "can_receive": profile.vetted_now,
-        "availability_form": AvailabilityForm(
-            initial={"available": "yes" if profile.available else "no"}
+        "availability_field": blank_field_group(
+            AvailabilityForm(initial={"available": "yes" if profile.available else "no"}),
+            "available",
         ),
         "confirmations": [str(message) for message in messages.get_messages(request)],
     }
@@ -77,20 +117,15 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
 
 
 def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -> list[QueueRow]:
-    """The rows of one queue page, in two queries whatever its length: this caseworker's sealed
-    queue summaries, and the cases where the survivor wrote after the last reply.
+    """The rows of one queue page (cases annotated with this caseworker's wrap and its sealed
+    summary, as `queue` reads them), in one query more whatever its length: the cases where the
+    survivor wrote after the last reply.
 
     Nothing of the account is opened (no case key is unwrapped, nothing is audited): only the
-    summaries sealed to this caseworker, with their private key parsed once for the whole page
-    (parsing costs about as much as opening one summary). docs/security.md, section 6.
+    summaries sealed to this caseworker (actions.open_queue_summaries). docs/security.md,
+    section 6.
     """
     ids = [case.pk for case in cases]
-    sealed = {
-        case_id: (key_id, summary)
-        for case_id, key_id, summary in KeyWrap.objects.filter(
-            case_id__in=ids, recipient=profile.recipient, queue_summary__isnull=False
-        ).values_list("case_id", "key_id", "queue_summary")
-    }
     last_reply = (
         Message.objects.filter(case=OuterRef("case"), direction=Message.Direction.TO_SURVIVOR)
         .order_by("-id")
@@ -101,32 +136,120 @@ def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -
         .filter(id__gt=Coalesce(Subquery(last_reply), Value(0)))
         .values_list("case_id", flat=True)
     )
-    private_key = None
-    if sealed:
-        try:
-            private_key = crypto.load_private_key(staff_private_key(request))
-        except (StaffKeyLocked, crypto.DecryptionError):
-            private_key = None  # a login without the key cookie: rows without their summary
+    summaries = _summaries(request, profile, cases)
+    case_url = reverse("caseworker:case", args=[_URL_PLACEHOLDER])
+    # Texts made once a page: rows share statuses, hours (times are kept to the hour),
+    # languages and kinds of harm.
+    statuses = {code: str(label) for code, label in Case.Status.choices}
+    received: dict[datetime, SafeString] = {}
+    due: dict[datetime, SafeString] = {}
+    languages: dict[str, str] = {}
+    harms_texts: dict[tuple[str, ...], str] = {}
     rows = []
     for case in cases:
-        summary = None
-        if private_key is not None and case.pk in sealed:
-            key_id, sealed_summary = sealed[case.pk]
-            summary = actions.open_queue_summary(
-                sealed_summary, private_key, case=case, recipient=profile.recipient, key_id=key_id
-            )
-        summary = summary or {}
+        summary = summaries.get(case.pk) or {}
         language, harms = summary.get("language"), summary.get("harms")
+        deadline = acknowledge_by(case)
+        if case.created_hour not in received:
+            received[case.created_hour] = time_ago(case.created_hour)
+        if deadline is not None and deadline not in due:
+            due[deadline] = time_due(deadline)
+        if language and language not in languages:
+            languages[language] = language_name(language)
+        if isinstance(harms, list) and tuple(harms) not in harms_texts:
+            harms_texts[tuple(harms)] = harm_names(harms)
         rows.append(
             QueueRow(
-                case=case,
-                acknowledge_by=acknowledge_by(case),
-                language=language_name(language) if language else None,
-                harms=harm_names(harms) if isinstance(harms, list) else None,
+                url=case_url.replace(_URL_PLACEHOLDER, case.case_id),
+                reference=case.case_id[:8],
+                urgent=case.urgent,
+                status=statuses.get(case.status, case.status),
+                received=received[case.created_hour],
+                acknowledge_by=due[deadline] if deadline is not None else None,
+                language=languages[language] if language else None,
+                harms=harms_texts[tuple(harms)] if isinstance(harms, list) else None,
                 new_message=case.pk in new_messages,
             )
         )
     return rows
+
+
+# One row of the queue's table. Rows are put together here rather than in the template's loop:
+# Django's template engine resolved some twenty variables and tags a row, half the queue's time
+# once everything else was cut (docs/performance.md, issue 16). format_html escapes every value
+# but the two times, which intake/templatetags/staff_time.py builds with format_html itself.
+_ROW = (
+    "<tr{urgent_class}>"
+    '<th scope="row" data-label="{case_label}">'
+    '<a href="{url}" class="case-ref">{reference}</a></th>'
+    '<td data-label="{language_label}">{language}</td>'
+    '<td data-label="{harms_label}">{harms}</td>'
+    '<td data-label="{status_label}">{status}{urgent_tag}{new_tag}</td>'
+    '<td data-label="{received_label}">{received}</td>'
+    '<td data-label="{due_label}">{due}</td>'
+    "</tr>\n"
+)
+
+
+def table_rows(rows: list[QueueRow]) -> SafeString:
+    """The queue table's rows as HTML, with the column labels (for narrow screens, where each
+    cell shows its label) translated once for the page."""
+    labels = {  # escaped once here, so format_html passes them as they are
+        name: escape(label)
+        for name, label in (
+            ("case_label", _("Case")),
+            ("language_label", _("Reply language")),
+            ("harms_label", _("Kinds of harm")),
+            ("status_label", _("Status")),
+            ("received_label", _("Received")),
+            ("due_label", _("Acknowledge by")),
+        )
+    }
+    none_given = _("None given")
+    urgent_class = format_html(' class="{}"', "urgent")
+    urgent_tag = format_html(' <strong class="tag urgent-tag">{}</strong>', _("Urgent"))
+    new_tag = format_html(' <strong class="tag new-tag">{}</strong>', _("New message"))
+    html = []
+    for row in rows:
+        harms = "—" if row.harms is None else row.harms or none_given
+        html.append(
+            format_html(
+                _ROW,
+                urgent_class=urgent_class if row.urgent else "",
+                url=row.url,
+                reference=row.reference,
+                language=row.language or "—",
+                harms=harms,
+                status=row.status,
+                urgent_tag=urgent_tag if row.urgent else "",
+                new_tag=new_tag if row.new_message else "",
+                received=row.received,
+                due=row.acknowledge_by or "—",
+                **labels,
+            )
+        )
+    return format_html_join("", "{}", ((row_html,) for row_html in html))
+
+
+def _summaries(
+    request: HttpRequest, profile: StaffProfile, cases: list[Case]
+) -> dict[int, dict[str, Any]]:
+    """The queue summaries of these cases sealed to this caseworker, by case id; none when this
+    login holds no key (a browser without the key cookie: rows without their summary)."""
+    try:
+        private = staff_private_key(request)
+    except StaffKeyLocked:
+        return {}
+    sealed = [
+        actions.SealedSummary(
+            case=case,
+            wrap_id=case.wrap_id,  # type: ignore[attr-defined]  # annotated in `queue`
+            key_id=case.wrap_key_id,  # type: ignore[attr-defined]
+            sealed=case.sealed_summary,  # type: ignore[attr-defined]
+        )
+        for case in cases
+    ]
+    return actions.open_queue_summaries(sealed, private, recipient=profile.recipient)
 
 
 @never_cache

@@ -18,7 +18,8 @@ Built on the `cryptography` package only (docs/security.md, sections 1 and 2):
   a receipt"), and a survivor's return costs that one derivation, not two.
 
 The modules: keys.py (key pairs, the HPKE suite, the format version), kdf.py (Argon2id, HKDF),
-items.py (sealed items, chunks, wrapping case keys, items sealed to one recipient), unwrapping.py
+items.py (sealed items, chunks, wrapping case keys, items sealed to one recipient and resealed by
+them), unwrapping.py
 (opening wraps), receipts.py, staff_keys.py (staff private keys, the coordinators' key share) and
 sessions.py (a login's key halves and the staff's second-factor secrets, with a version byte too).
 unwrapping.py is not re-exported here: only the access door (intake/access.py), grants
@@ -33,11 +34,16 @@ wrong case or item), never returns partial plaintext: callers fail closed.
 # Sealed items, chunks, wraps.
 from intake.crypto.items import (
     CHUNK_BYTES,
+    RESEALED_VERSION,
     chunk_item,
+    is_resealed,
     new_case_key,
     open_chunks,
+    open_resealed,
     open_sealed,
     open_sealed_to_recipient,
+    reseal_for_recipient,
+    resealing_key,
     seal,
     seal_chunks,
     seal_to_recipient,
@@ -97,6 +103,7 @@ __all__ = [
     "PRIVATE_KEY_BYTES",
     "PUBLIC_KEY_BYTES",
     "RECEIPT_DIGITS",
+    "RESEALED_VERSION",
     "SUITE",
     "DecryptionError",
     "KeyPair",
@@ -105,6 +112,7 @@ __all__ = [
     "fingerprint",
     "format_receipt",
     "generate_key_pair",
+    "is_resealed",
     "key_pair_from_seed",
     "load_private_key",
     "new_case_key",
@@ -115,11 +123,14 @@ __all__ = [
     "open_chunks",
     "open_mfa_secret",
     "open_private_key",
+    "open_resealed",
     "open_sealed",
     "open_sealed_to_recipient",
     "open_session_half",
     "receipt_salt",
     "receipt_secrets",
+    "reseal_for_recipient",
+    "resealing_key",
     "seal",
     "seal_chunks",
     "seal_mfa_secret",

@@ -139,6 +139,10 @@ class KeyWrap(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "recipient"], name="one_wrap_per_recipient")
         ]
+        # A staff member's cases (the queue, intake.access.cases_for_staff) are found by
+        # recipient: the unique constraint's index starts with the case, so without this one
+        # PostgreSQL reads every wrap of every case (docs/performance.md, issue 16).
+        indexes = [models.Index(fields=["recipient", "case"], name="wrap_by_recipient")]
 
     def __str__(self) -> str:
         return f"wrap of {self.case} for {self.recipient}"

@@ -60,3 +60,26 @@ def test_queue_and_case_page_queries_do_not_grow_with_cases(
 
     assert queue_with_thirty == queue_with_one
     assert case_with_thirty == case_with_one
+
+
+def test_query_budgets_of_the_caseworker_pages(service_keys, caseworker, other_caseworker) -> None:
+    """What each page reads, counted (docs/performance.md, "Caseworker pages (issue 16)"). Every
+    staff page: the session, the user, the second factor, the staff profile (read once: the
+    layout uses the one the view read) and no session write within a minute of the last one.
+    The queue adds its counts (one query), its page of cases (with this caseworker's wraps and
+    their queue summaries) and the new-message marks. A case page adds the wrap (with the case
+    and its routing job), the audit entry (lock, newest entry, insert), messages, additions,
+    files, referrals, notes and the colleagues a case can be handed to."""
+    send(Client(), account_data(narrative="At night."), files=[upload("evidence.pdf", PDF)])
+    case = Case.objects.get()
+    case_key = routing_case_key(case, service_keys.routing)
+    actions.grant_case(case, case_key, caseworker.profile, by=None, action="case.routed")
+    actions.add_note(case, case_key, caseworker.profile, "Call back on Monday.")
+    client = sign_in(Client(), caseworker)
+
+    conduct, _ = page_queries(client, "/caseworker/conduct/")
+    queue, _ = page_queries(client, "/caseworker/")
+    case_page, _ = page_queries(client, f"/caseworker/cases/{case.public_id}/")
+    assert conduct == 4
+    assert queue == conduct + 3
+    assert case_page == conduct + 10

@@ -1,5 +1,6 @@
 """The coordinators' pages: inviting, resetting a password and granting cases again, deadlines."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -201,17 +202,26 @@ def test_a_caseworker_pauses_new_cases_and_keeps_their_own(caseworker, service_k
     queue = client.get("/caseworker/").content.decode()
     assert "I can take new cases" in queue
     assert "Acknowledge by" in queue
+    assert checked_availability(queue) == "yes"
     client.post("/caseworker/availability/", {"available": "no"})
     assert not caseworker.profile.available
     assert caseworker.profile not in eligible_caseworkers()
+    # The switch shows the saved choice (its field is rendered once per choice and language).
+    assert checked_availability(client.get("/caseworker/").content.decode()) == "no"
     assert client.get(f"/caseworker/cases/{case.public_id}/").status_code == 200
     client.post("/caseworker/availability/", {"available": "yes"})
     assert caseworker.profile in eligible_caseworkers()
+    assert checked_availability(client.get("/caseworker/").content.decode()) == "yes"
     assert list(
         AuditEntry.objects.filter(action="staff.availability_changed").values_list(
             "detail", flat=True
         )
     ) == ["unavailable", "available"]
+
+
+def checked_availability(page: str) -> str:
+    (checked,) = re.findall(r'<input type="radio" name="available" value="(\w+)"[^>]*checked', page)
+    return checked
 
 
 def test_arabic_and_persian_commas_separate_regions_and_languages() -> None:

@@ -36,6 +36,20 @@ def test_a_stored_wrap_still_opens() -> None:
     assert case_key == CASE_KEY
 
 
+def test_a_stored_resealed_item_still_opens() -> None:
+    key = crypto.resealing_key(KEYS.private)
+    assert key.hex() == VECTORS["resealing_key_hex"]
+    opened = crypto.open_resealed(
+        bytes.fromhex(VECTORS["resealed_hex"]),
+        key,
+        purpose=VECTORS["resealed_purpose"],
+        case_id="case-1",
+        recipient=VECTORS["resealed_recipient"],
+        key_id=VECTORS["resealed_key_id"],
+    )
+    assert opened == b"known answer"
+
+
 def test_a_receipt_always_gives_the_same_survivor_key_and_lookup() -> None:
     import hashlib
 
@@ -284,3 +298,84 @@ def test_the_receipt_secrets_depend_on_the_receipt_and_the_server_secret() -> No
         assert other.survivor != one.survivor
     # Neither half gives the other away: the lookup is not part of the key, nor the reverse.
     assert one.lookup not in one.survivor.private.hex() + one.survivor.public.hex()
+
+
+# --- Items resealed by their recipient (the queue summaries, docs/security.md section 6) ------
+
+RESEALED_TO = {
+    "purpose": "queue-summary",
+    "case_id": "case-1",
+    "recipient": "caseworker:1",
+    "key_id": "v1",
+}
+
+
+def test_an_item_sealed_to_a_recipient_is_resealed_by_them_and_opens_the_same() -> None:
+    sealed = crypto.seal_to_recipient(b"language and harms", KEYS.public, **RESEALED_TO)
+    opened = crypto.open_sealed_to_recipient(
+        sealed, crypto.load_private_key(KEYS.private), **RESEALED_TO
+    )
+    key = crypto.resealing_key(KEYS.private)
+    resealed = crypto.reseal_for_recipient(opened, key, **RESEALED_TO)
+    assert resealed[0] == crypto.RESEALED_VERSION
+    assert crypto.is_resealed(resealed)
+    assert not crypto.is_resealed(sealed)
+    assert b"language" not in resealed
+    assert crypto.open_resealed(resealed, key, **RESEALED_TO) == b"language and harms"
+    assert resealed != crypto.reseal_for_recipient(opened, key, **RESEALED_TO)  # fresh nonce
+
+
+def test_the_resealing_key_comes_from_the_private_key_alone() -> None:
+    """Derived from the private half, with a label of its own: another key pair gives another
+    key, and it is neither the private key nor anything derived from the public half."""
+    other = crypto.generate_key_pair()
+    key = crypto.resealing_key(KEYS.private)
+    assert key != crypto.resealing_key(other.private)
+    assert key not in (KEYS.private[:32], KEYS.private[-32:], KEYS.public[:32], KEYS.public[-32:])
+    with pytest.raises(DecryptionError):
+        crypto.resealing_key(KEYS.private[:-1])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"case_id": "case-2"},
+        {"recipient": "caseworker:2"},
+        {"key_id": "v2"},
+        {"purpose": "something-else"},
+    ],
+)
+def test_a_resealed_item_moved_to_another_case_recipient_key_or_purpose_fails_closed(
+    changes,
+) -> None:
+    key = crypto.resealing_key(KEYS.private)
+    resealed = crypto.reseal_for_recipient(b"x", key, **RESEALED_TO)
+    with pytest.raises(DecryptionError):
+        crypto.open_resealed(resealed, key, **{**RESEALED_TO, **changes})
+
+
+def test_a_resealed_item_opens_only_with_its_recipients_key() -> None:
+    key = crypto.resealing_key(KEYS.private)
+    resealed = crypto.reseal_for_recipient(b"x", key, **RESEALED_TO)
+    other = crypto.resealing_key(crypto.generate_key_pair().private)
+    with pytest.raises(DecryptionError):
+        crypto.open_resealed(resealed, other, **RESEALED_TO)
+    # Nor does the HPKE opener take it, nor the resealed opener an HPKE item.
+    with pytest.raises(DecryptionError):
+        crypto.open_sealed_to_recipient(
+            resealed, crypto.load_private_key(KEYS.private), **RESEALED_TO
+        )
+    sealed = crypto.seal_to_recipient(b"x", KEYS.public, **RESEALED_TO)
+    with pytest.raises(DecryptionError):
+        crypto.open_resealed(sealed, key, **RESEALED_TO)
+
+
+@pytest.mark.parametrize("position", [0, 1, 13, -1])
+def test_a_flipped_byte_in_a_resealed_item_fails_closed(position: int) -> None:
+    key = crypto.resealing_key(KEYS.private)
+    resealed = bytearray(crypto.reseal_for_recipient(b"some words", key, **RESEALED_TO))
+    resealed[position] ^= 1
+    with pytest.raises(DecryptionError):
+        crypto.open_resealed(bytes(resealed), key, **RESEALED_TO)
+    with pytest.raises(DecryptionError):
+        crypto.open_resealed(bytes(resealed[:20]), key, **RESEALED_TO)
