@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun
+from django import db
 from django.conf import settings
-from django.db import DatabaseError
 
 from intake import actions, audit, enqueue, routing
 from intake.notifications import (
@@ -60,7 +60,7 @@ enqueue_routing = enqueue.route_case
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
+    autoretry_for=(db.Error,),
     retry_backoff=True,
     retry_backoff_max=60,
     retry_jitter=True,

@@ -4,8 +4,9 @@ import logging
 from datetime import timedelta
 
 import redis
+from django import db
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -123,7 +124,7 @@ def _worker_state(database_ok: bool) -> str:
         return "unknown"
     try:
         heartbeat = WorkerHeartbeat.objects.filter(pk=WorkerHeartbeat.SINGLETON_ID).first()
-    except DatabaseError:
+    except db.Error:
         logger.warning("health check: cannot read the worker heartbeat", exc_info=True)
         return "unknown"
     if heartbeat is None or timezone.now() - heartbeat.seen_at > HEARTBEAT_STALE_AFTER:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django import db
+from django.db import IntegrityError, transaction
 
 from intake.models import SubmissionToken
 
@@ -50,13 +51,15 @@ def checked_transaction(written: Callable[[], bool]) -> Iterator[Commit]:
         with transaction.atomic():
             yield commit
             committing = True  # the block is done: only the COMMIT is left
-    except DatabaseError as error:
+    # db.Error, not only DatabaseError: a connection the server has closed raises InterfaceError
+    # on its next use, which Django does not count as a DatabaseError (tests/intake/test_faults.py).
+    except db.Error as error:
         # Inside an outer transaction there was no COMMIT here: the outer one decides.
         if not committing or transaction.get_connection().in_atomic_block:
             raise
         try:
             found = written()
-        except DatabaseError:
+        except db.Error:
             raise SaveUncertain from error
         if not found:
             raise

@@ -6,8 +6,8 @@ intake/survivor/returning.py (coming back with the receipt) and intake/survivor/
 
 import logging
 
+from django import db
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy, ngettext
@@ -50,7 +50,7 @@ def token_used(token: str) -> bool:
     write that follows fails too, and says plainly that nothing was saved."""
     try:
         return actions.submission_token_used(token)
-    except DatabaseError:
+    except db.Error:
         logger.warning("cannot tell whether a form token was used: the database does not answer")
         return False
 

@@ -9,8 +9,8 @@ import logging
 import secrets
 from typing import Any
 
+from django import db
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -132,7 +132,7 @@ def send_message(request: HttpRequest, case: Case, case_key: bytes) -> HttpRespo
 def add_information(request: HttpRequest) -> HttpResponse:
     try:
         case, case_key = survivor_case(request)
-    except DatabaseError:
+    except db.Error:
         request.upload_handlers = []
         logger.exception("the database failed on a survivor's page")
         return later_not_saved(request, files=True)
@@ -193,7 +193,7 @@ def _add_information(
         logger.exception("information may or may not have been added")
         files = bool(handler.file_count or request.FILES)
         return later_not_saved(request, files=files, uncertain=True)
-    except DatabaseError:
+    except db.Error:
         handler.discard()
         logger.exception("information could not be added")
         return later_not_saved(request, files=bool(handler.file_count or request.FILES))

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import db
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -103,7 +103,7 @@ def _send_kept(
             actions.add_information(case, case_key, text, [], form_token=token)
     except actions.DuplicateSubmission:
         return response
-    except (actions.SaveUncertain, DatabaseError) as error:
+    except (actions.SaveUncertain, db.Error) as error:
         logger.exception("what a survivor wrote could not be saved after signing in again")
         action = reverse("intake:message" if is_message else "intake:add")
         failed = later_not_saved(
@@ -138,7 +138,7 @@ def survivor_session_required(view: View) -> View:
         except actions.SaveUncertain:
             logger.exception("something a survivor sent may or may not have been saved")
             return later_not_saved(request, uncertain=True)
-        except DatabaseError:
+        except db.Error:
             logger.exception("the database failed on a survivor's page")
             return later_not_saved(request)
 

@@ -9,8 +9,8 @@ import logging
 import secrets
 import uuid
 
+from django import db
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -236,7 +236,7 @@ def _submit(
         handler.keep()
         logger.exception("an account may or may not have been saved")
         return _not_saved(request, handler, consent_form, account_form, uncertain=True)
-    except DatabaseError:
+    except db.Error:
         handler.discard()
         logger.exception("an account could not be saved")
         return _not_saved(request, handler, consent_form, account_form)

@@ -3,11 +3,14 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg2
 import pytest
 from django.db import connection
 from django.test import Client
 
 from intake.models import Case
+from intake.survivor import sharing
+from intake.survivor.common import token_used
 from tests.intake.conftest import PDF, account_data, review_token, send, upload
 
 # PostgreSQL: the test stops the connection for real (the SQLite test database lives in memory
@@ -87,3 +90,39 @@ def test_a_returning_survivor_is_told_the_truth_when_the_database_fails(
     again = client.post("/en/intake/my-account/message/", {"text": "Are you there?"})
     assert again.status_code == 302
     assert Message.objects.count() == 1
+
+
+def test_a_connection_cut_in_the_middle_of_sending_says_not_saved(
+    client: Client, service_keys, media_root, monkeypatch
+) -> None:
+    """PostgreSQL ends the web's connection between the form-token check and the save, as a
+    restart does (tests/faults/test_postgres_restart.py). The check's query fails and is taken as
+    "not used"; the save then meets a closed connection, which raises InterfaceError, not a
+    DatabaseError. The survivor must still be told "NOT saved", with her words kept."""
+    data = account_data(narrative="Please keep these words too")
+    token = review_token(client, data)
+
+    def token_check_as_postgres_goes_away(submission_token: str) -> bool:
+        backend = connection.cursor().connection.info.backend_pid
+        with psycopg2.connect(**connection.get_connection_params()) as other:
+            other.autocommit = True
+            other.cursor().execute("SELECT pg_terminate_backend(%s)", [backend])
+        return token_used(submission_token)
+
+    monkeypatch.setattr(sharing, "token_used", token_check_as_postgres_goes_away)
+    client.raise_request_exception = False
+    response = client.post(
+        "/en/intake/send/",
+        {**data, "submission_token": token, "attachments": [upload("a.pdf", PDF)]},
+    )
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert "Your account was NOT saved" in page
+    assert "Please keep these words too" in page
+    assert 'id="receipt-code"' not in page
+    monkeypatch.undo()
+    # A real server drops the broken connection when the request ends (Django's
+    # close_old_connections, which the test client leaves out): do the same before looking.
+    connection.close()
+    assert Case.objects.count() == 0
+    assert not list((media_root / "attachments").glob("*"))
