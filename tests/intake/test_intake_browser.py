@@ -65,7 +65,10 @@ def test_share_an_account_come_back_and_withdraw(
     # Withdraw: a confirmation first, then everything is gone.
     page.click(f"a[href='/{lang}/intake/my-account/withdraw/']")
     page.check("#id_confirm")
-    page.click("form button.danger")
+    # Wait for the answer page itself: is_visible() does not wait, and a busy machine can still
+    # be between the two pages when it is asked.
+    with page.expect_navigation():
+        page.click("form button.danger")
     assert page.locator("h1").is_visible()
     assert Case.objects.count() == 0
 
