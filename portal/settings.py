@@ -543,6 +543,20 @@ ORPHAN_FILE_GRACE_HOURS = envint("ORPHAN_FILE_GRACE_HOURS", 6)
 # own, which encrypts each chunk as it arrives (intake/uploads.py). Any other upload is dropped.
 FILE_UPLOAD_HANDLERS: list[str] = []
 
+# --- Accountability, only with consent (issue 17, docs/accountability.md) ---------------------
+
+# Documentation packages are signed with the organisation's Ed25519 key, so that a recipient can
+# check who made them and that no byte changed (intake/packages/). Web signs them (a caseworker
+# prepares a package there), so web gets this file; `manage.py init_package_key` writes both
+# halves. Publish the public half to the offices you send to, by a channel of its own.
+PACKAGE_SIGNING_KEY_FILE = os.environ.get("PACKAGE_SIGNING_KEY_FILE", "")
+PACKAGE_SIGNING_PUBLIC_KEY_FILE = os.environ.get("PACKAGE_SIGNING_PUBLIC_KEY_FILE", "")
+# The organisation that signs the packages, as recipients know it.
+ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "") or SITE_NAME
+# Pattern counts under this are shown as "fewer than N" (with complementary suppression), on the
+# coordinators' page and in its CSV (intake/patterns.py).
+PATTERN_SMALL_CELL = envint("PATTERN_SMALL_CELL", 5)
+
 # --- Audit checkpoints (docs/security.md, section 6) -----------------------------------------
 
 # Every hour the worker signs the audit log's head (entry count, newest id and hash) and appends

@@ -38,6 +38,16 @@ from intake.actions.grants import (
     seal_queue_summary,
 )
 
+# The survivor's choices about documentation for justice (issue 17).
+from intake.actions.justice import (
+    JUSTICE_CONSENT_VERSION,
+    NO_CONSENT,
+    JusticeConsent,
+    justice_consent,
+    set_justice_consent,
+    stop_packages,
+)
+
 # Reading a case, the queue summary, export.
 from intake.actions.read_models import (
     QUEUE_SUMMARY,
@@ -106,6 +116,8 @@ from intake.actions.transactions import (
 )
 
 __all__ = [
+    "JUSTICE_CONSENT_VERSION",
+    "NO_CONSENT",
     "QUEUE_SUMMARY",
     "STATUS_REASONS",
     "CaseView",
@@ -113,6 +125,7 @@ __all__ = [
     "DuplicateSubmission",
     "Grant",
     "GrantRefused",
+    "JusticeConsent",
     "ReferralRefused",
     "SaveUncertain",
     "SealedSummary",
@@ -136,6 +149,7 @@ __all__ = [
     "grant_from_coordinators",
     "hand_over",
     "invite_staff",
+    "justice_consent",
     "open_attachment",
     "open_json",
     "open_queue_summaries",
@@ -158,10 +172,12 @@ __all__ = [
     "send_message_to_survivor",
     "send_survivor_message",
     "set_availability",
+    "set_justice_consent",
     "set_password_link",
     "set_referral_consent",
     "share_coordinators_key",
     "staff_password_changed",
+    "stop_packages",
     "submission_token_used",
     "submit_account",
     "suspend_staff",

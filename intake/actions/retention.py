@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake import audit
-from intake.models import Attachment, Case
+from intake.actions.justice import stop_packages
+from intake.models import Attachment, Case, DocumentationPackage
 from intake.uploads import attachment_path
 
 
@@ -37,6 +38,10 @@ def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "
     paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
     with transaction.atomic():
         audit.record(action, actor=None, case=case, detail=detail)
+        # A package that holds this account and is not recorded as sent must not go out now.
+        stop_packages(
+            DocumentationPackage.objects.filter(cases__case=case).values_list("pk", flat=True)
+        )
         case.delete()
     for path in paths:
         path.unlink(missing_ok=True)

@@ -4,6 +4,14 @@ What the database holds about a survivor's account is ciphertext, wraps, and a f
 (intake/models/cases.py says which, and why).
 """
 
+# Accountability, only with consent: recipients, the package register, pattern counts.
+from intake.models.accountability import (
+    DocumentationPackage,
+    JusticeRecipient,
+    PackagedCase,
+    PatternCount,
+)
+
 # The audit log.
 from intake.models.audit import AuditEntry
 
@@ -39,10 +47,14 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CaseQuerySet",
+    "DocumentationPackage",
+    "JusticeRecipient",
     "KeyWrap",
     "KeyWrapQuerySet",
     "Message",
     "Note",
+    "PackagedCase",
+    "PatternCount",
     "RecipientKey",
     "Referral",
     "RoutingJob",

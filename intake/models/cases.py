@@ -79,6 +79,12 @@ class Case(models.Model):
     answers = models.BinaryField()  # [answers] everything the survivor chose or wrote
     routing_hints = models.BinaryField()  # [routing-hints] language, preferences, needs
     contact = models.BinaryField(null=True)  # [contact] a safe way to reach the survivor
+    # [justice-consent] her choices about documentation for the ICC Prosecutor, a UN mechanism
+    # or a national unit (intake/actions/justice.py); null until she makes one.
+    justice_consent = models.BinaryField(null=True)
+    # [pattern-record] which pattern counts this account added (intake/actions/patterns.py), so
+    # that a withdrawal removes them; null if it was never counted.
+    pattern_record = models.BinaryField(null=True)
 
     objects = CaseQuerySet.as_manager()
 

@@ -28,6 +28,11 @@ ACTIONS = {
     "case.exported": gettext_lazy("Downloaded the whole case as a file"),
     "case.file_downloaded": gettext_lazy("Downloaded a file of the case"),
     "case.granted": gettext_lazy("Gave the case to a caseworker"),
+    "case.justice_consent_changed": gettext_lazy(
+        "Changed their choices about documentation for justice"
+    ),
+    "case.opened_to_package": gettext_lazy("Opened the case to prepare documentation for justice"),
+    "case.packaged": gettext_lazy("Put the account in a documentation package"),
     "case.handed_over": gettext_lazy("Handed the case over to a colleague"),
     "case.message_sent": gettext_lazy("Sent a message to the survivor"),
     "case.note_added": gettext_lazy("Added a private note"),
@@ -48,6 +53,12 @@ ACTIONS = {
     "case.viewed": gettext_lazy("Read the case"),
     "case.viewed_by_coordinator": gettext_lazy("Read the case, as a coordinator"),
     "case.withdrawn": gettext_lazy("Withdrew the account (deleted)"),
+    "package.prepared": gettext_lazy("Prepared a documentation package"),
+    "package.sent": gettext_lazy("Recorded a documentation package as sent"),
+    "package.recipient_registered": gettext_lazy("Registered where documentation may be sent"),
+    "package.recipient_retired": gettext_lazy("Retired a recipient of documentation"),
+    "patterns.viewed": gettext_lazy("Read the pattern counts"),
+    "patterns.exported": gettext_lazy("Downloaded the pattern counts"),
     "staff.access_revoked": gettext_lazy("Lost access to their cases"),
     "staff.availability_changed": gettext_lazy("Changed whether they take new cases"),
     "staff.coordinators_key_shared": gettext_lazy("Passed on the coordinators' key"),
@@ -60,7 +71,7 @@ ACTIONS = {
 }
 
 # Who did it when no staff member did (the entry's actor is empty).
-SURVIVOR_ACTIONS = {"case.consent_changed", "case.withdrawn"}
+SURVIVOR_ACTIONS = {"case.consent_changed", "case.justice_consent_changed", "case.withdrawn"}
 # intake.actions.staff.vet_staff, invite_staff and the management commands take `by=None` for an
 # operator working at the server.
 OPERATOR_ACTIONS = {"staff.invited", "staff.vetted", "staff.coordinators_key_shared"}
