@@ -103,6 +103,23 @@ NOBODY_ELSE_NOTE = _(
     "none. The one key kept on our server is the routing service's: someone who took over the "
     "machine it runs on could use it to open your account until a caseworker says they have it."
 )
+# Not a reader with a key: copies that leave only by her separate choice (issue 17). The
+# documentation package is made by her caseworker and encrypted to the office she chose
+# (intake/actions/justice.py, intake/packages/); the counts hold nothing that identifies her
+# (intake/actions/patterns.py).
+ONLY_IF_YOU_CHOOSE_NOTE = _(
+    "Only if you choose it yourself, later, on your own page: your caseworker may prepare a copy "
+    "of what you chose to share for the ICC Office of the Prosecutor, a UN investigation or a "
+    "national war-crimes unit. It is locked so that only the office you chose can open it. "
+    "Nothing is sent unless you choose it."
+)
+COUNTED_NOTE = _(
+    "Only if you agree when you share your account: it is counted in statistics of what is "
+    "happening (the month, the country and region, your age group and the kinds of harm), with "
+    "nothing that identifies you. Small numbers are never shown."
+)
+# Said after the list, in this order, wherever the list is shown.
+NOTES = (AUDIT_NOTE, NOBODY_ELSE_NOTE, ONLY_IF_YOU_CHOOSE_NOTE, COUNTED_NOTE)
 
 
 def retention_days() -> int:

@@ -38,7 +38,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from portal.dates import add_months
-from portal.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS, retention_sentences
+from portal.readers import NOTES, READERS, retention_sentences
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SOURCE_LANGUAGE = "en"
@@ -222,7 +222,7 @@ def _readers(parent: etree.Element) -> None:
         name = etree.SubElement(item, "strong")
         name.text = AtomicString(str(reader.name))
         name.tail = AtomicString(" " + str(reader.description))
-    for note in (AUDIT_NOTE, NOBODY_ELSE_NOTE):
+    for note in NOTES:
         etree.SubElement(parent, "p").text = AtomicString(str(note))
 
 

@@ -2,11 +2,11 @@
 
 from django import template
 
-from portal.readers import AUDIT_NOTE, NOBODY_ELSE_NOTE, READERS
+from portal.readers import NOTES, READERS
 
 register = template.Library()
 
 
 @register.inclusion_tag("intake/who_can_read.html")
 def who_can_read() -> dict[str, object]:
-    return {"readers": READERS, "notes": [AUDIT_NOTE, NOBODY_ELSE_NOTE]}
+    return {"readers": READERS, "notes": list(NOTES)}

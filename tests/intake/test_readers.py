@@ -23,8 +23,7 @@ from intake import actions, routing
 from intake.crypto import unwrapping
 from intake.models import Case, KeyWrap, RoutingJob, StaffProfile
 from portal.readers import (
-    AUDIT_NOTE,
-    NOBODY_ELSE_NOTE,
+    NOTES,
     READER_KINDS,
     READERS,
     recipient_kind,
@@ -153,7 +152,7 @@ def test_the_pages_name_every_reader_in_the_readers_language(
         if lang != "en":
             assert name != english, f"{reader.kind} is not translated into {lang}"
     with translation.override(lang):
-        for note in (AUDIT_NOTE, NOBODY_ELSE_NOTE):
+        for note in NOTES:
             assert translated(note) in page
         for sentence in retention_sentences():
             assert translated(sentence) in page
