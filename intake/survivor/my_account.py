@@ -1,5 +1,6 @@
 """A returning survivor's own page (/my-account/): where her account is, messages, adding
-information and files, her contact details, her choice about referrals, and withdrawing it.
+information and files, her contact details, her choice about referrals, and withdrawing it. Her
+choices about documentation for justice have a page of their own (intake/survivor/justice.py).
 
 Every view but add_information is behind survivor_session_required (intake/survivor/returning.py);
 add_information opens the session itself, before the encrypting upload handler reads the body.
