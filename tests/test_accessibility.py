@@ -102,6 +102,55 @@ def test_the_intake_steps_meet_wcag_21_aa(
     assert {step: v for step, v in found.items() if v} == {}
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_justice_page_meets_wcag_21_aa(
+    browser, service_keys, lang: str, javascript: bool
+) -> None:
+    """Her page about documentation for justice (issue 17): the choices, then the choices saved
+    with the note that she has no contact details, with something sent, prepared and stopped."""
+    import datetime
+
+    from intake.models import Case, DocumentationPackage, JusticeRecipient, PackagedCase
+
+    _, receipt = send(Client(REMOTE_ADDR="10.251.2.2"), account_data(narrative="An account."))
+    case = Case.objects.get()
+    for kind, state in [("icc_otp", "sent"), ("un", "prepared"), ("national", "stopped")]:
+        to = JusticeRecipient.objects.create(
+            kind=kind,
+            name=f"Office {kind}",
+            age_recipient="age1x",
+            registered_on=datetime.date(2026, 11, 1),
+        )
+        package = DocumentationPackage.objects.create(
+            recipient=to,
+            state=state,
+            prepared_on=datetime.date(2026, 11, 20),
+            sent_on=datetime.date(2026, 12, 1) if state == "sent" else None,
+            stopped_on=datetime.date(2026, 12, 2) if state == "stopped" else None,
+            case_count=1,
+            manifest_sha256="0" * 64,
+            file_sha256="1" * 64,
+        )
+        PackagedCase.objects.create(package=package, case=case)
+    session = open_session(browser, javascript)
+    page = session.new_page()
+    page.goto(session.url(f"/{lang}/intake/return/"))
+    page.fill("#id_receipt", receipt)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    found = {"my account": violations(page)}
+    page.goto(session.url(f"/{lang}/intake/my-account/justice/"))
+    found["justice"] = violations(page)
+    page.check("#id_share_un")
+    page.check("input[name=identity][value=with]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator("#no-contact").is_visible()
+    found["justice saved"] = violations(page)
+    assert {step: v for step, v in found.items() if v} == {}
+
+
 def staff_session(browser, lang: str, javascript: bool):
     """A wide browser in `lang` (staff pages follow the browser's language), scripts optional."""
     session = browser(viewport={"width": 1200, "height": 900}, locale=lang)

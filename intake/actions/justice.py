@@ -12,13 +12,20 @@ been sent cannot be pulled back: she is told so before she chooses, and her page
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
 from intake import audit
 from intake.actions.sealed_json import open_json, seal_json
-from intake.models import Case, DocumentationPackage, JusticeRecipient, current_hour
+from intake.models import (
+    Case,
+    DocumentationPackage,
+    JusticeRecipient,
+    PackagedCase,
+    current_hour,
+)
 
 # Bumped whenever the wording of the choices changes (intake/templates/intake/justice.html);
 # sealed with each choice, so that a caseworker knows which words she agreed to.
@@ -93,7 +100,15 @@ def set_justice_consent(
         )
         no_longer_allowed = unsent.exclude(recipient__kind__in=chosen.recipients)
         if not chosen.with_identity:
-            no_longer_allowed = no_longer_allowed | unsent.filter(cases__with_identity=True)
+            # Her own line must hold her identity: one filter() call, so that both conditions
+            # are about the same PackagedCase row (a second call would join another row, and
+            # stop a package because someone else's name is in it).
+            with_hers = DocumentationPackage.objects.filter(
+                state=DocumentationPackage.State.PREPARED,
+                cases__case=case,
+                cases__with_identity=True,
+            )
+            no_longer_allowed = no_longer_allowed | with_hers
         stop_packages(no_longer_allowed.values_list("pk", flat=True))
         # Which way she chose is hers; the log only says that she chose.
         audit.record("case.justice_consent_changed", actor=None, case=case)
@@ -105,3 +120,57 @@ def stop_packages(package_pks: Iterable[int]) -> int:
     return DocumentationPackage.objects.filter(
         pk__in=list(package_pks), state=DocumentationPackage.State.PREPARED
     ).update(state=DocumentationPackage.State.STOPPED, stopped_on=timezone.localdate())
+
+
+@dataclass(frozen=True)
+class PackageLine:
+    """One package that holds her account, as her page shows it: to whom, and on which day
+    (sent, prepared or stopped, by the list it is in). Nothing about the other accounts in it."""
+
+    recipient: str
+    kind: str
+    kind_label: str
+    day: date | None
+    with_identity: bool
+
+
+@dataclass(frozen=True)
+class JusticePackages:
+    """Her lines of the package register (intake/models/accountability.py), by state."""
+
+    sent: list[PackageLine]
+    prepared: list[PackageLine]
+    stopped: list[PackageLine]
+
+
+def justice_packages(case: Case) -> JusticePackages:
+    """What was sent with her account, what is prepared and not yet sent (her choice can still
+    stop it), and what was stopped. Only this case's lines: the case comes from the access door
+    (intake/access.py), so a survivor reads her own and no one else's."""
+    lines = (
+        PackagedCase.objects.filter(case=case)
+        .select_related("package__recipient")
+        .order_by("package__prepared_on", "package__pk")
+    )
+    by_state: dict[str, list[PackageLine]] = {state: [] for state in DocumentationPackage.State}
+    for line in lines:
+        package = line.package
+        day: date | None = package.prepared_on
+        if package.state == DocumentationPackage.State.SENT:
+            day = package.sent_on
+        elif package.state == DocumentationPackage.State.STOPPED:
+            day = package.stopped_on
+        by_state[package.state].append(
+            PackageLine(
+                recipient=package.recipient.name,
+                kind=package.recipient.kind,
+                kind_label=str(package.recipient.get_kind_display()),
+                day=day,
+                with_identity=line.with_identity,
+            )
+        )
+    return JusticePackages(
+        sent=by_state[DocumentationPackage.State.SENT],
+        prepared=by_state[DocumentationPackage.State.PREPARED],
+        stopped=by_state[DocumentationPackage.State.STOPPED],
+    )

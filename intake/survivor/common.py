@@ -1,7 +1,8 @@
 """What the survivor's pages have in common: words for refused uploads and an unavailable
 service, the page's language, and the one-time form tokens that keep a form from being saved
 twice. The pages themselves: intake/survivor/sharing.py (sending an account),
-intake/survivor/returning.py (coming back with the receipt) and intake/survivor/my_account.py.
+intake/survivor/returning.py (coming back with the receipt), intake/survivor/my_account.py and
+intake/survivor/justice.py.
 """
 
 import logging

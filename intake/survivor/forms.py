@@ -11,8 +11,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from intake.actions import JusticeConsent
 from intake.answers import AGE_GROUPS, AccountForm, checkbox
 from intake.crypto import normalise_receipt
+from intake.models import JusticeRecipient
 
 # Bumped whenever the consent wording changes; stored (sealed) with each account.
 CONSENT_VERSION = "2026-11-28"
@@ -30,6 +32,19 @@ class ConsentForm(forms.Form):
         _("A vetted caseworker may read my account, to help me."),
         required=True,
         error_messages={"required": _("A caseworker needs to read your account to help you.")},
+    )
+    # Optional, off unless she ticks it: read at routing (intake/routing/) to add her account to
+    # the pattern counts (PatternCount), and taken away again if she withdraws.
+    consent_statistics = checkbox(
+        _(
+            "My account may be counted, with nothing that identifies me, in statistics that "
+            "show what is happening."
+        ),
+        help_text=_(
+            "Only the month, the country, the region, your age group and the kinds of harm are "
+            "counted. Never your words, your contact details or your files. Small numbers are "
+            "never shown. If you withdraw your account, your counts are removed."
+        ),
     )
     age_group = forms.ChoiceField(
         label=_("How old are you?"),
@@ -58,7 +73,10 @@ def account_answers(consent: ConsentForm, account: AccountForm, language: str) -
             "language": language,
             "store": consent.cleaned_data["consent_store"],
             "caseworker_may_read": consent.cleaned_data["consent_caseworker"],
-            # Referral and anything for a court or the ICC need separate, later consent.
+            # Counted in the pattern statistics (read at routing under exactly this key).
+            "statistics": bool(consent.cleaned_data.get("consent_statistics")),
+            # Referral and anything for a court or the ICC need separate, later consent (the
+            # justice choices are sealed apart: intake/actions/justice.py).
             "referral": False,
             "justice": False,
         },
@@ -173,3 +191,61 @@ class WithdrawForm(forms.Form):
         required=True,
         error_messages={"required": _("Please tick the box to confirm.")},
     )
+
+
+# Her three separate choices of where documentation may go, one checkbox each, by the recipient
+# kind each stands for.
+RECIPIENT_FIELDS = {
+    "share_icc_otp": JusticeRecipient.Kind.ICC_OTP,
+    "share_un": JusticeRecipient.Kind.UN,
+    "share_national": JusticeRecipient.Kind.NATIONAL,
+}
+
+
+class JusticeConsentForm(forms.Form):
+    """Her choices about documentation for justice (intake/survivor/justice.py). Every choice is
+    off until she makes it, and "without my name" is chosen until she changes it."""
+
+    share_icc_otp = checkbox(JusticeRecipient.Kind.ICC_OTP.label)
+    share_un = checkbox(
+        JusticeRecipient.Kind.UN.label,
+        help_text=_("Investigators the United Nations sets up to look into what happened."),
+    )
+    share_national = checkbox(
+        JusticeRecipient.Kind.NATIONAL.label,
+        help_text=_(
+            "Police or prosecutors in a country that investigates war crimes, even crimes "
+            "committed in another country."
+        ),
+    )
+    identity = forms.TypedChoiceField(
+        label=_("Should your name and contact details go with it?"),
+        choices=[
+            ("without", _("No: without my name and contact details")),
+            ("with", _("Yes: with my name and contact details")),
+        ],
+        coerce=lambda value: value == "with",
+        initial="without",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose with or without your name and contact details."),
+            "invalid_choice": _("Please choose with or without your name and contact details."),
+        },
+    )
+    witness_contact = checkbox(
+        _("They may contact me about being a possible witness."),
+        help_text=_("This does not make you a witness. They may ask you, and you can say no."),
+    )
+
+    @classmethod
+    def initial_for(cls, consent: JusticeConsent) -> dict[str, Any]:
+        """The form as her sealed choices left it (all off, "without", if she never chose)."""
+        initial: dict[str, Any] = {
+            name: consent.allows(kind) for name, kind in RECIPIENT_FIELDS.items()
+        }
+        initial["identity"] = "with" if consent.with_identity else "without"
+        initial["witness_contact"] = consent.witness_contact
+        return initial
+
+    def recipients(self) -> list[str]:
+        return [kind for name, kind in RECIPIENT_FIELDS.items() if self.cleaned_data[name]]

@@ -1,5 +1,6 @@
 """A returning survivor's own page (/my-account/): where her account is, messages, adding
-information and files, her contact details, her choice about referrals, and withdrawing it.
+information and files, her contact details, her choice about referrals, and withdrawing it. Her
+choices about documentation for justice have a page of their own (intake/survivor/justice.py).
 
 Every view but add_information is behind survivor_session_required (intake/survivor/returning.py);
 add_information opens the session itself, before the encrypting upload handler reads the body.
@@ -27,7 +28,7 @@ from intake.access import (
     end_survivor_session,
     survivor_case,
 )
-from intake.models import Case
+from intake.models import Case, JusticeRecipient
 from intake.survivor.common import (
     UNAVAILABLE,
     already_sent,
@@ -75,6 +76,7 @@ def _render_case(
     request: HttpRequest, case: Case, case_key: bytes, status: int = 200, **forms: Any
 ) -> HttpResponse:
     view = actions.read_case(case, case_key)
+    justice = actions.justice_consent(case, case_key)
     referral_form = forms.get("referral_form") or ReferralConsentForm(
         initial={"referral": "yes" if view.referral_consent else "no"}
     )
@@ -92,6 +94,10 @@ def _render_case(
         "notice": forms.get("notice"),
         "errors": forms.get("errors", []),
         "max_files": settings.INTAKE_MAX_FILES,
+        # Where she agreed documentation may go (her own page for it: intake/survivor/justice.py).
+        "justice_kinds": [
+            label for kind, label in JusticeRecipient.Kind.choices if justice.allows(kind)
+        ],
     }
     return render(request, "intake/case.html", context, status=status)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake.survivor import my_account, returning, sharing
+from intake.survivor import justice, my_account, returning, sharing
 
 app_name = "intake"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("my-account/add/", my_account.add_information, name="add"),
     path("my-account/contact/", my_account.change_contact, name="contact"),
     path("my-account/referral/", my_account.referral_consent, name="referral_consent"),
+    path("my-account/justice/", justice.justice, name="justice"),
     path("my-account/withdraw/", my_account.withdraw, name="withdraw"),
     path("leave/", returning.leave, name="leave"),
     path("exit/", returning.quick_exit, name="exit"),
