@@ -23,6 +23,7 @@ import hashlib
 import json
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -52,41 +53,48 @@ def problems(package: Path, key: Ed25519PublicKey) -> list[str]:
         archive = zipfile.ZipFile(package)
     except (OSError, zipfile.BadZipFile) as error:
         return [f"not a zip file ({error}): was it decrypted with age first?"]
-    with archive:
-        names = archive.namelist()
-        if len(names) != len(set(names)):
-            return ["the zip holds two files with the same name"]
-        if MANIFEST not in names or SIGNATURE not in names:
-            return [f"the zip has no {MANIFEST} or no {SIGNATURE}"]
-        manifest = archive.read(MANIFEST)
-        try:
-            signature = base64.b64decode(archive.read(SIGNATURE).strip(), validate=True)
-            key.verify(signature, manifest)
-        except (InvalidSignature, binascii.Error, ValueError):
-            return [
-                "the signature does not match: manifest.json was changed, or the package was "
-                "not signed with this key. Trust nothing in it."
-            ]
-        try:
-            listed = json.loads(manifest)["files"]
-        except (ValueError, KeyError, TypeError):
-            return ["manifest.json is signed but not readable"]
-        found = []
-        expected = {MANIFEST, SIGNATURE}
-        for item in listed:
-            name = item["name"]
-            expected.add(name)
-            if name not in names:
-                found.append(f"{name}: listed in the manifest, missing from the zip")
-                continue
-            data = archive.read(name)
-            if hashlib.sha256(data).hexdigest() != item["sha256"]:
-                found.append(f"{name}: its SHA-256 is not the one in the manifest (changed)")
-            elif len(data) != item["size"]:
-                found.append(f"{name}: its size is not the one in the manifest")
-        for name in sorted(set(names) - expected):
-            found.append(f"{name}: in the zip but not in the signed manifest (added)")
-        return found
+    try:
+        with archive:
+            return _problems(archive, key)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        return [f"the zip is damaged ({error}): a byte was changed or the file is cut short"]
+
+
+def _problems(archive: zipfile.ZipFile, key: Ed25519PublicKey) -> list[str]:
+    names = archive.namelist()
+    if len(names) != len(set(names)):
+        return ["the zip holds two files with the same name"]
+    if MANIFEST not in names or SIGNATURE not in names:
+        return [f"the zip has no {MANIFEST} or no {SIGNATURE}"]
+    manifest = archive.read(MANIFEST)
+    try:
+        signature = base64.b64decode(archive.read(SIGNATURE).strip(), validate=True)
+        key.verify(signature, manifest)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return [
+            "the signature does not match: manifest.json was changed, or the package was "
+            "not signed with this key. Trust nothing in it."
+        ]
+    try:
+        listed = json.loads(manifest)["files"]
+    except (ValueError, KeyError, TypeError):
+        return ["manifest.json is signed but not readable"]
+    found = []
+    expected = {MANIFEST, SIGNATURE}
+    for item in listed:
+        name = item["name"]
+        expected.add(name)
+        if name not in names:
+            found.append(f"{name}: listed in the manifest, missing from the zip")
+            continue
+        data = archive.read(name)
+        if hashlib.sha256(data).hexdigest() != item["sha256"]:
+            found.append(f"{name}: its SHA-256 is not the one in the manifest (changed)")
+        elif len(data) != item["size"]:
+            found.append(f"{name}: its size is not the one in the manifest")
+    for name in sorted(set(names) - expected):
+        found.append(f"{name}: in the zip but not in the signed manifest (added)")
+    return found
 
 
 def main(argv: list[str]) -> int:
