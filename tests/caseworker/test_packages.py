@@ -401,3 +401,17 @@ def test_one_package_for_several_cases_that_chose_it(
     assert "Second account." in text
     assert "Third account" not in text
     assert AuditEntry.objects.filter(action="case.packaged").count() == 2
+
+
+def test_a_choice_changed_while_preparing_stops_the_package_being_made(
+    routed, caseworker, recipient, package_key
+) -> None:
+    """The action reads her choices again from the locked row: a change committed after the
+    case was opened (here: she no longer wants her name in it) refuses the package."""
+    choose(routed, ICC, with_identity=True)
+    opened = type(routed.case).objects.get(pk=routed.case.pk)
+    choose(routed, ICC)  # committed meanwhile
+    with pytest.raises(actions.ConsentChanged):
+        actions.prepare_package(caseworker.profile, recipient, [(opened, routed.case_key)])
+    assert not DocumentationPackage.objects.exists()
+    assert not AuditEntry.objects.filter(action="case.packaged").exists()
