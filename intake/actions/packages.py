@@ -8,8 +8,10 @@ signs and encrypts the package (intake/packages/): the register never says a pac
 the log does not, nor the reverse. The package exists only in memory and in the response: the
 portal keeps its hashes, never its content, and sends nothing itself.
 
-The audit chain stays locked from the first entry to the commit (intake/audit.py), so every
-file is read and checked before that transaction starts.
+The audit chain is locked from a transaction's first entry to its commit (intake/audit.py): from
+the opening entries on, the whole request (reading and checking the files, signing, encrypting)
+holds it, and other audited actions wait for it. Packages are rare and made one at a time; a very
+large one (many files) would be felt as a pause elsewhere.
 """
 
 import hashlib
