@@ -40,6 +40,8 @@ compose run --rm --no-deps -T web tar -C /app/var/media -cf - . | encrypt media.
 tar -cf - secrets | encrypt secrets.tar.age
 settings=(deploy/portal.env deploy/mail.env deploy/audit-checkpoint.pub "$recipients")
 [ -e .env ] && settings+=(.env)
+# The public half of the package signing key (docs/packages.md), once setup-production.sh made it.
+[ -e deploy/package-signing.pub ] && settings+=(deploy/package-signing.pub)
 tar -cf - "${settings[@]}" | encrypt settings.tar.age
 if [ -n "$(compose ps -q tor 2>/dev/null)" ]; then
   compose exec -T tor tar -C /var/lib/tor/portal -cf - . | encrypt tor-keys.tar.age

@@ -37,7 +37,7 @@ fi
 mkdir "$work/settings"
 decrypt settings.tar.age | tar -C "$work/settings" -xf -
 for file in deploy/portal.env deploy/mail.env deploy/audit-checkpoint.pub \
-            deploy/backup-recipients.txt .env; do
+            deploy/package-signing.pub deploy/backup-recipients.txt .env; do
   if [ -e "$work/settings/$file" ] && [ ! -e "$file" ]; then
     cp -p "$work/settings/$file" "$file"
     say "restored $file"

@@ -97,6 +97,19 @@ if [ ! -e secrets/audit_checkpoint.key ]; then
   say "deploy/audit-checkpoint.pub: keep a copy off this server, where the checkpoints are shipped"
   say "  (docs/operations.md, \"Audit checkpoints\"): verify against that copy"
 fi
+if [ ! -e secrets/package_signing.key ]; then
+  # Signs documentation packages (docs/packages.md): the private half for web, where caseworkers
+  # prepare them; the public half for the offices packages go to.
+  say "creating the package signing key"
+  compose run --rm --no-deps -T -v "$keys:/keys" migrate python manage.py init_package_key \
+    --private-key-file /keys/package_signing.key --public-key-file /keys/package-signing.pub
+  mv "$keys/package_signing.key" secrets/package_signing.key
+  mv "$keys/package-signing.pub" deploy/package-signing.pub
+  chown root deploy/package-signing.pub
+  chmod 644 deploy/package-signing.pub
+  say "deploy/package-signing.pub: give it to each office you send documentation to, by a"
+  say "  channel of its own (docs/packages.md); staff see it and its fingerprint in the portal"
+fi
 
 # --- The onion address ------------------------------------------------------------------------
 if [ "$onion" = 1 ] && ! grep -q '^ONION_HOST=..*' deploy/portal.env; then

@@ -30,6 +30,7 @@ SECRETS_BY_SERVICE = {
         "mfa_secrets_key",
         "db_runtime_password",
         "redis_password",
+        "package_signing_key",
     },
     "worker": {
         "routing_key",
@@ -109,6 +110,21 @@ def test_only_the_worker_signs_audit_checkpoints_into_a_volume_of_their_own() ->
     assert "init_audit_key" in (PROJECT_ROOT / "scripts" / "setup-production.sh").read_text()
 
 
+def test_only_web_signs_documentation_packages() -> None:
+    """docs/packages.md: caseworkers prepare packages on web, so web alone holds the signing key
+    (and a seized web server could sign with it); setup-production.sh makes it once."""
+    for name, service in SERVICES.items():
+        given = service.get("secrets") or []
+        assert ("package_signing_key" in given) == (name == "web"), name
+        assert ("PACKAGE_SIGNING_KEY_FILE" in environment(name)) == (name == "web"), name
+    web = environment("web")
+    assert web["PACKAGE_SIGNING_KEY_FILE"] == "/run/secrets/package_signing_key"
+    assert web["PACKAGE_SIGNING_PUBLIC_KEY_FILE"] == "/app/deploy/package-signing.pub"
+    assert COMPOSE["secrets"]["package_signing_key"]["file"] == "./secrets/package_signing.key"
+    assert "./deploy/package-signing.pub:/app/deploy/package-signing.pub:ro" in volumes("web")
+    assert "init_package_key" in (PROJECT_ROOT / "scripts" / "setup-production.sh").read_text()
+
+
 def test_the_backup_takes_the_checkpoints_before_the_database() -> None:
     """Every checkpoint in a backup then names entries its dump holds, so verify_audit
     --checkpoints passes after a restore (make deploy-check restores one and runs it)."""
@@ -132,7 +148,8 @@ def test_secrets_are_files_never_committed_and_never_in_an_env_file() -> None:
         assert secret["file"].startswith("./secrets/")
     for path in ("secrets/routing.key", "secrets/secret_key", "deploy/portal.env",
                  "deploy/mail.env", "backups/x.tar", "coordinators.key",
-                 "secrets/audit_checkpoint.key", "deploy/audit-checkpoint.pub"):  # fmt: skip
+                 "secrets/audit_checkpoint.key", "deploy/audit-checkpoint.pub",
+                 "secrets/package_signing.key", "deploy/package-signing.pub"):  # fmt: skip
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT, check=False)
         assert ignored.returncode == 0, f"{path} must be git-ignored"
     secret_names = re.compile(r"^(\w*(SECRET|PASSWORD|KEY)\w*|DATABASE_URL|REDIS_URL)=", re.M)

@@ -51,6 +51,19 @@ from intake.actions.justice import (
     stop_packages,
 )
 
+# Documentation packages (issue 17): preparing one, and the coordinators' register.
+from intake.actions.packages import (
+    ConsentChanged,
+    FileAltered,
+    NotChosen,
+    PackageRefused,
+    PreparedPackage,
+    RecipientRetired,
+    chosen_consent,
+    hold_cases,
+    prepare_package,
+)
+
 # Reading a case, the queue summary, export.
 from intake.actions.read_models import (
     QUEUE_SUMMARY,
@@ -64,6 +77,14 @@ from intake.actions.read_models import (
     read_case,
     read_notes,
     read_referrals,
+)
+
+# The coordinators' side of packages: recipients, and recording one as sent.
+from intake.actions.recipients import (
+    PackageStopped,
+    record_package_sent,
+    register_recipient,
+    retire_recipient,
 )
 
 # Referrals.
@@ -125,12 +146,19 @@ __all__ = [
     "STATUS_REASONS",
     "CaseView",
     "Commit",
+    "ConsentChanged",
     "DuplicateSubmission",
+    "FileAltered",
     "Grant",
     "GrantRefused",
     "JusticeConsent",
     "JusticePackages",
+    "NotChosen",
     "PackageLine",
+    "PackageRefused",
+    "PackageStopped",
+    "PreparedPackage",
+    "RecipientRetired",
     "ReferralRefused",
     "SaveUncertain",
     "SealedSummary",
@@ -145,6 +173,7 @@ __all__ = [
     "change_contact",
     "change_status",
     "checked_transaction",
+    "chosen_consent",
     "enrol_staff_key",
     "escalate",
     "expire_vetting",
@@ -153,6 +182,7 @@ __all__ = [
     "grant_cases",
     "grant_from_coordinators",
     "hand_over",
+    "hold_cases",
     "invite_staff",
     "justice_consent",
     "justice_packages",
@@ -160,17 +190,21 @@ __all__ = [
     "open_json",
     "open_queue_summaries",
     "open_queue_summary",
+    "prepare_package",
     "purge_expired_cases",
     "queue_summary",
     "read_case",
     "read_notes",
     "read_referrals",
     "record_audit_viewed",
+    "record_package_sent",
     "record_referral",
     "referral_consented",
+    "register_recipient",
     "regrant_cases",
     "reply_to_survivor",
     "reset_staff_password",
+    "retire_recipient",
     "return_cases_to_coordinators",
     "routing_hints",
     "seal_json",

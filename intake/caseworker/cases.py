@@ -27,6 +27,7 @@ from intake.caseworker.forms import (
     StatusForm,
     blank_field_group,
 )
+from intake.caseworker.packages import justice_section
 from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
 from intake.models import Attachment, Case, Referral, StaffProfile
 
@@ -85,6 +86,7 @@ def _render_case(
         "note_form": note_form,
         "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
+        "justice": justice_section(case, case_key),
         "fields": {
             "reply": blank_field_group(reply_form, "text"),
             "note": blank_field_group(note_form, "text"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake.caseworker import cases, coordinators, joining, queue, team
+from intake.caseworker import cases, coordinators, joining, packages, queue, register, team
 
 app_name = "caseworker"
 
@@ -26,6 +26,31 @@ urlpatterns = [
         name="referral_outcome",
     ),
     path("cases/<uuid:public_id>/export/", cases.export, name="export"),
+    path(
+        "cases/<uuid:public_id>/documentation/<uuid:recipient_id>/",
+        packages.prepare_for_case,
+        name="prepare_package",
+    ),
+    path("documentation/", packages.choose_cases, name="choose_cases"),
+    path(
+        "documentation/<uuid:recipient_id>/",
+        packages.prepare_for_cases,
+        name="prepare_packages",
+    ),
+    path("documentation/signing-key/", packages.signing_key, name="signing_key"),
+    path("documentation/recipients/", register.recipients, name="recipients"),
+    path("documentation/recipients/add/", register.add_recipient, name="add_recipient"),
+    path(
+        "documentation/recipients/<uuid:public_id>/retire/",
+        register.retire_recipient,
+        name="retire_recipient",
+    ),
+    path("documentation/register/", register.register, name="register"),
+    path(
+        "documentation/register/<uuid:public_id>/sent/",
+        register.record_sent,
+        name="record_sent",
+    ),
     path("unassigned/", coordinators.unassigned, name="unassigned"),
     path("deadlines/", coordinators.deadlines, name="deadlines"),
     path("team/invite/", team.invite, name="invite"),
