@@ -174,7 +174,8 @@ class SealedSummary:
     """A recipient's wrap of a case as the queue reads it: its id, key version and the queue
     summary sealed in it (None for a wrap made before summaries existed)."""
 
-    case: Case
+    case_pk: int
+    case_id: str  # Case.case_id, bound into the summary's associated data
     wrap_id: int
     key_id: str
     sealed: bytes | memoryview | None
@@ -207,7 +208,7 @@ def open_queue_summaries(
         sealed = bytes(wrap.sealed)
         bound = {
             "purpose": QUEUE_SUMMARY,
-            "case_id": wrap.case.case_id,
+            "case_id": wrap.case_id,
             "recipient": recipient,
             "key_id": wrap.key_id,
         }
@@ -229,7 +230,7 @@ def open_queue_summaries(
             continue
         summary = json.loads(plaintext)
         if isinstance(summary, dict):
-            summaries[wrap.case.pk] = summary
+            summaries[wrap.case_pk] = summary
     if resealed:
         _store_resealed(resealed)
     return summaries
