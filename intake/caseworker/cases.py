@@ -61,7 +61,8 @@ def _render_case(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    view = actions.read_case(case, case_key)
+    items = actions.sealed_items(case, notes=True)
+    view = actions.read_case(case, case_key, items)
     harms = view.answers.get("harms")
     reply_form = reply_form or ReplyForm()
     status_form = status_form or StatusForm()
@@ -80,7 +81,7 @@ def _render_case(
         },
         "reply_form": reply_form,
         "status_form": status_form,
-        "notes": actions.read_notes(case, case_key),
+        "notes": actions.read_notes(case, case_key, items),
         "note_form": note_form,
         "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
