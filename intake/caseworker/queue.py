@@ -7,9 +7,9 @@ from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -148,17 +148,7 @@ def queue_rows(
     summaries sealed to this caseworker (actions.open_queue_summaries). docs/security.md,
     section 6.
     """
-    ids = [case.pk for case in cases]
-    last_reply = (
-        Message.objects.filter(case=OuterRef("case"), direction=Message.Direction.TO_SURVIVOR)
-        .order_by("-id")
-        .values("id")[:1]
-    )
-    new_messages = set(
-        Message.objects.filter(case_id__in=ids, direction=Message.Direction.FROM_SURVIVOR)
-        .filter(id__gt=Coalesce(Subquery(last_reply), Value(0)))
-        .values_list("case_id", flat=True)
-    )
+    new_messages = _new_messages([case.pk for case in cases])
     summaries = _summaries(request, profile, cases)
     case_url = reverse("caseworker:case", args=[_URL_PLACEHOLDER])
     # Texts made once a page: rows share statuses, hours (times are kept to the hour),
@@ -196,6 +186,26 @@ def queue_rows(
             )
         )
     return rows
+
+
+# The cases among these where the survivor wrote after the caseworker's last reply. Plain SQL:
+# Django took longer to build this query (a subquery, a coalesce) than PostgreSQL to run it, an
+# eighth of the queue's time (docs/performance.md, issue 16). Only placeholders in the text.
+_NEW_MESSAGES_SQL = """
+SELECT DISTINCT message.case_id FROM intake_message AS message
+WHERE message.case_id IN ({ids}) AND message.direction = %s AND message.id > COALESCE(
+    (SELECT MAX(reply.id) FROM intake_message AS reply
+     WHERE reply.case_id = message.case_id AND reply.direction = %s), 0)
+"""
+
+
+def _new_messages(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    sql = _NEW_MESSAGES_SQL.format(ids=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, Message.Direction.FROM_SURVIVOR, Message.Direction.TO_SURVIVOR])
+        return {case_id for (case_id,) in cursor.fetchall()}
 
 
 # One row of the queue's table. Rows are put together here rather than in the template's loop:
