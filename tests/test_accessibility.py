@@ -206,6 +206,7 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascrip
     for name, path in [
         ("queue", "/caseworker/"),
         ("case", f"/caseworker/cases/{case.public_id}/"),
+        ("hand-over", f"/caseworker/cases/{case.public_id}/colleague/"),
         ("password change", "/accounts/password/change/"),
         ("password reset", "/accounts/password/reset/"),
     ]:

@@ -77,6 +77,7 @@ from intake.actions.read_models import (
     read_case,
     read_notes,
     read_referrals,
+    sealed_items,
 )
 
 # The coordinators' side of packages: recipients, and recording one as sent.
@@ -209,6 +210,7 @@ __all__ = [
     "routing_hints",
     "seal_json",
     "seal_queue_summary",
+    "sealed_items",
     "send_message_to_survivor",
     "send_survivor_message",
     "set_availability",

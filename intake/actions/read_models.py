@@ -7,15 +7,25 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hpke
+from django.db import connection
 from django.db.models import BinaryField, Q, Value, When
 from django.db.models import Case as SqlCase  # not intake's Case
 
 from intake import audit, crypto
 from intake.actions.sealed_json import open_json
-from intake.models import Attachment, Case, KeyWrap, Message, Referral, StaffProfile
+from intake.models import (
+    Attachment,
+    Case,
+    KeyWrap,
+    Message,
+    Referral,
+    StaffProfile,
+    sealed_item_name,
+)
 from intake.uploads import attachment_path, read_sealed_chunks
 
 logger = logging.getLogger(__name__)
@@ -38,7 +48,76 @@ class CaseView:
     referrals: list[dict[str, Any]]
 
 
-def read_case(case: Case, case_key: bytes) -> CaseView:
+# A case page showed its messages, additions, files, referrals and notes with a query each; they
+# come in one (docs/performance.md, issue 16). Rows are (kind, id, public id, hour, sealed bytes,
+# direction, author's e-mail); the hour of a referral is when it last changed. Notes are read
+# only for staff (notes=True): a survivor's page never fetches them.
+_ITEMS_SQL = """
+SELECT 'message', id, public_id, created_hour, sealed_text, direction, NULL
+FROM intake_message WHERE case_id = %(case)s
+UNION ALL
+SELECT 'addition', id, public_id, created_hour, sealed_text, '', NULL
+FROM intake_addition WHERE case_id = %(case)s
+UNION ALL
+SELECT 'attachment', id, public_id, created_hour, sealed_metadata, '', NULL
+FROM intake_attachment WHERE case_id = %(case)s
+UNION ALL
+SELECT 'referral', id, public_id, updated_hour, sealed_record, '', NULL
+FROM intake_referral WHERE case_id = %(case)s
+"""
+_NOTES_SQL = """
+UNION ALL
+SELECT 'note', note.id, note.public_id, note.created_hour, note.sealed_text, '', author.email
+FROM intake_note AS note LEFT JOIN auth_user AS author ON author.id = note.author_id
+WHERE note.case_id = %(case)s
+"""
+
+
+@dataclass(frozen=True)
+class SealedItem:
+    """One sealed row of a case, as _ITEMS_SQL reads it."""
+
+    id: int
+    public_id: uuid.UUID
+    hour: datetime
+    sealed: bytes
+    direction: str
+    author: str
+
+    def item(self, kind: str) -> str:
+        """The name it is sealed under (each model's `item`)."""
+        return sealed_item_name(kind, self.public_id)
+
+
+def sealed_items(case: Case, *, notes: bool = False) -> dict[str, list[SealedItem]]:
+    """A case's messages, additions, attachments, referrals (and notes, for staff) by kind,
+    each in the order written, in one query."""
+    items: dict[str, list[SealedItem]] = {
+        "message": [],
+        "addition": [],
+        "attachment": [],
+        "referral": [],
+        "note": [],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ITEMS_SQL + (_NOTES_SQL if notes else "") + " ORDER BY 1, 2", {"case": case.pk}
+        )
+        for kind, pk, public_id, hour, sealed, direction, author in cursor.fetchall():
+            # SQLite (make run) gives the uuid as hex and the hour as text.
+            public = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)
+            if isinstance(hour, str):
+                hour = datetime.fromisoformat(hour).replace(tzinfo=UTC)
+            items[kind].append(SealedItem(pk, public, hour, bytes(sealed), direction, author or ""))
+    return items
+
+
+def read_case(
+    case: Case, case_key: bytes, items: dict[str, list[SealedItem]] | None = None
+) -> CaseView:
+    """The case decrypted for one page; `items` as sealed_items read them, if the caller has."""
+    items = items if items is not None else sealed_items(case)
+
     def text(item: str, sealed: bytes) -> str:
         return crypto.open_sealed(case_key, case_id=case.case_id, item=item, sealed=sealed).decode()
 
@@ -53,54 +132,73 @@ def read_case(case: Case, case_key: bytes) -> CaseView:
         messages=[
             {
                 "from_survivor": m.direction == Message.Direction.FROM_SURVIVOR,
-                "text": text(m.item, bytes(m.sealed_text)),
-                "hour": m.created_hour,
+                "text": text(m.item("message"), m.sealed),
+                "hour": m.hour,
             }
-            for m in case.messages.all()
+            for m in items["message"]
         ],
         additions=[
-            {"text": text(a.item, bytes(a.sealed_text)), "hour": a.created_hour}
-            for a in case.additions.all()
+            {"text": text(a.item("addition"), a.sealed), "hour": a.hour} for a in items["addition"]
         ],
         attachments=[
             {
-                **open_json(case_key, case.case_id, f"{a.item}/metadata", bytes(a.sealed_metadata)),
+                **open_json(
+                    case_key,
+                    case.case_id,
+                    sealed_item_name("attachment", a.public_id) + "/metadata",
+                    a.sealed,
+                ),
                 "public_id": a.public_id,
             }
-            for a in case.attachments.all()
+            for a in items["attachment"]
         ],
         referral_consent=bool(answers["consent"].get("referral")),
-        referrals=read_referrals(case, case_key),
+        referrals=read_referrals(case, case_key, items),
     )
 
 
-def read_referrals(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+def read_referrals(
+    case: Case, case_key: bytes, items: dict[str, list[SealedItem]] | None = None
+) -> list[dict[str, Any]]:
+    items = items if items is not None else sealed_items(case)
     service_types, outcomes = dict(Referral.SERVICE_TYPES), dict(Referral.OUTCOMES)
     referrals = []
-    for referral in case.referrals.all():
-        record = open_json(case_key, case.case_id, referral.item, bytes(referral.sealed_record))
+    for referral in items["referral"]:
+        record = open_json(
+            case_key,
+            case.case_id,
+            sealed_item_name("referral", referral.public_id),
+            referral.sealed,
+        )
         referrals.append(
             {
                 **record,
                 "public_id": referral.public_id,
                 "service_label": service_types.get(record["service_type"], ""),
                 "outcome_label": outcomes.get(record["outcome"], ""),
-                "hour": referral.updated_hour,
+                "hour": referral.hour,
             }
         )
     return referrals
 
 
-def read_notes(case: Case, case_key: bytes) -> list[dict[str, Any]]:
+def read_notes(
+    case: Case, case_key: bytes, items: dict[str, list[SealedItem]] | None = None
+) -> list[dict[str, Any]]:
+    """A case's private notes, for staff (pass `items` read with notes=True)."""
+    items = items if items is not None else sealed_items(case, notes=True)
     return [
         {
-            "author": note.author.email if note.author else "",
-            "hour": note.created_hour,
+            "author": note.author,
+            "hour": note.hour,
             "text": crypto.open_sealed(
-                case_key, case_id=case.case_id, item=note.item, sealed=bytes(note.sealed_text)
+                case_key,
+                case_id=case.case_id,
+                item=sealed_item_name("note", note.public_id),
+                sealed=note.sealed,
             ).decode(),
         }
-        for note in case.notes.select_related("author")
+        for note in items["note"]
     ]
 
 
@@ -174,7 +272,8 @@ class SealedSummary:
     """A recipient's wrap of a case as the queue reads it: its id, key version and the queue
     summary sealed in it (None for a wrap made before summaries existed)."""
 
-    case: Case
+    case_pk: int
+    case_id: str  # Case.case_id, bound into the summary's associated data
     wrap_id: int
     key_id: str
     sealed: bytes | memoryview | None
@@ -207,7 +306,7 @@ def open_queue_summaries(
         sealed = bytes(wrap.sealed)
         bound = {
             "purpose": QUEUE_SUMMARY,
-            "case_id": wrap.case.case_id,
+            "case_id": wrap.case_id,
             "recipient": recipient,
             "key_id": wrap.key_id,
         }
@@ -229,7 +328,7 @@ def open_queue_summaries(
             continue
         summary = json.loads(plaintext)
         if isinstance(summary, dict):
-            summaries[wrap.case.pk] = summary
+            summaries[wrap.case_pk] = summary
     if resealed:
         _store_resealed(resealed)
     return summaries

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from intake import actions
-from intake.access import CaseNotAvailable, decrypt_case_for_staff
+from intake.access import CaseNotAvailable, cases_for_staff, decrypt_case_for_staff
 from intake.answers import answer_rows
 from intake.caseworker.decorators import Finder, ask_password_again, staff_required
 from intake.caseworker.forms import (
@@ -62,7 +62,8 @@ def _render_case(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    view = actions.read_case(case, case_key)
+    items = actions.sealed_items(case, notes=True)
+    view = actions.read_case(case, case_key, items)
     harms = view.answers.get("harms")
     reply_form = reply_form or ReplyForm()
     status_form = status_form or StatusForm()
@@ -81,8 +82,7 @@ def _render_case(
         },
         "reply_form": reply_form,
         "status_form": status_form,
-        "colleague_form": ColleagueForm(exclude_user=request.user),
-        "notes": actions.read_notes(case, case_key),
+        "notes": actions.read_notes(case, case_key, items),
         "note_form": note_form,
         "referral_form": referral_form,
         "outcome_form": ReferralOutcomeForm(),
@@ -190,6 +190,26 @@ def download(
 # --- Hand-over and escalation ------------------------------------------------------------------
 
 
+def _hand_over_page(
+    request: HttpRequest, public_id: str, form: ColleagueForm, status: int = 200
+) -> HttpResponse:
+    context = {"public_id": public_id, "reference": str(public_id)[:8], "form": form}
+    return render(request, "caseworker/hand_over.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@staff_required
+def choose_colleague(request: HttpRequest, profile: StaffProfile, public_id: str) -> HttpResponse:
+    """The hand-over form: a page of its own, reached from the case page, so that the list of
+    every colleague a case could go to is read and drawn only when someone means to hand over
+    (it was a quarter of every case page's time: docs/performance.md, issue 16). The page shows
+    nothing of the case, so it does not open it: it only checks that this caseworker holds it."""
+    if not cases_for_staff(profile).filter(public_id=public_id).exists():
+        raise Http404
+    return _hand_over_page(request, public_id, ColleagueForm(exclude_user=request.user))
+
+
 @never_cache
 @require_POST
 @staff_required
@@ -201,7 +221,7 @@ def hand_over(
 ) -> HttpResponse:
     form = ColleagueForm(request.POST, exclude_user=request.user)
     if not form.is_valid():
-        return _render_case(request, profile, case, case_key, status=400)
+        return _hand_over_page(request, case.case_id, form, status=400)
     actions.hand_over(case, case_key, profile, form.cleaned_data["colleague"])
     return _back_to_queue(request, _("The case was handed over. You no longer have access to it."))
 

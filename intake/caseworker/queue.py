@@ -1,19 +1,20 @@
 """A caseworker's queue: the cases they hold, and whether they take new ones."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -22,24 +23,45 @@ from intake import actions
 from intake.access import StaffKeyLocked, cases_for_staff, staff_private_key
 from intake.caseworker.decorators import staff_required
 from intake.caseworker.forms import AvailabilityForm, blank_field_group
-from intake.caseworker.summaries import acknowledge_by, harm_names, language_name
+from intake.caseworker.summaries import deadline, harm_names, language_name
 from intake.models import Case, Message, StaffProfile
 from intake.templatetags.staff_time import time_ago, time_due
 
 QUEUE_PAGE_SIZE = 50
-# What a queue row reads of a case and its routing job: never the sealed account (answers,
-# routing hints, contact), which a list has no use for.
+# What a queue row reads of a case, its routing job and this caseworker's wrap, as plain values:
+# never the sealed account (answers, routing hints, contact), which a list has no use for. Plain
+# tuples rather than model objects: building 50 cases and their jobs was a fifth of the queue's
+# time (docs/performance.md, issue 16).
 QUEUE_COLUMNS = (
+    "pk",
     "public_id",
     "status",
     "urgent",
     "created_hour",
     "routing_job__urgent",
     "routing_job__available_at",
+    "wrap_id",
+    "wrap_key_id",
+    "sealed_summary",
 )
 # The case page's URL is reversed once a page, with this id in it, and each row's id put in its
 # place: a `{% url %}` a row was 6% of the queue's time (docs/performance.md, issue 16).
 _URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+class PageCase(NamedTuple):
+    """One case of a queue page as the page query reads it (QUEUE_COLUMNS, in order)."""
+
+    pk: int
+    public_id: uuid.UUID
+    status: str
+    urgent: bool
+    created_hour: datetime
+    job_urgent: bool | None
+    job_routed_at: datetime | None
+    wrap_id: int
+    wrap_key_id: str
+    sealed_summary: bytes | memoryview | None
 
 
 @dataclass(frozen=True)
@@ -79,9 +101,7 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         urgent=Count("id", filter=still_open & Q(urgent=True)),
     )
     cases = (
-        mine.select_related("routing_job")
-        .only(*QUEUE_COLUMNS)
-        .annotate(
+        mine.annotate(
             finished=SqlCase(
                 When(status__in=finished, then=Value(1)),
                 default=Value(0),
@@ -94,11 +114,12 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
             sealed_summary=F("wraps__queue_summary"),
         )
         .order_by("finished", "-urgent", "routing_job__available_at", "created_hour")
+        .values_list(*QUEUE_COLUMNS)
     )
     paginator = Paginator(cases, QUEUE_PAGE_SIZE)
     paginator.count = counts["total"]  # counted above: the paginator does not count again
     page = paginator.get_page(request.GET.get("page"))
-    rows = queue_rows(request, profile, list(page))
+    rows = queue_rows(request, profile, [PageCase(*values) for values in page])
     context = {
         "profile": profile,
         "page": page,
@@ -116,26 +137,18 @@ def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
     return render(request, "caseworker/queue.html", context)
 
 
-def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -> list[QueueRow]:
-    """The rows of one queue page (cases annotated with this caseworker's wrap and its sealed
-    summary, as `queue` reads them), in one query more whatever its length: the cases where the
-    survivor wrote after the last reply.
+def queue_rows(
+    request: HttpRequest, profile: StaffProfile, cases: list[PageCase]
+) -> list[QueueRow]:
+    """The rows of one queue page (as `queue` reads them, with this caseworker's wrap and its
+    sealed summary), in one query more whatever its length: the cases where the survivor wrote
+    after the last reply.
 
     Nothing of the account is opened (no case key is unwrapped, nothing is audited): only the
     summaries sealed to this caseworker (actions.open_queue_summaries). docs/security.md,
     section 6.
     """
-    ids = [case.pk for case in cases]
-    last_reply = (
-        Message.objects.filter(case=OuterRef("case"), direction=Message.Direction.TO_SURVIVOR)
-        .order_by("-id")
-        .values("id")[:1]
-    )
-    new_messages = set(
-        Message.objects.filter(case_id__in=ids, direction=Message.Direction.FROM_SURVIVOR)
-        .filter(id__gt=Coalesce(Subquery(last_reply), Value(0)))
-        .values_list("case_id", flat=True)
-    )
+    new_messages = _new_messages([case.pk for case in cases])
     summaries = _summaries(request, profile, cases)
     case_url = reverse("caseworker:case", args=[_URL_PLACEHOLDER])
     # Texts made once a page: rows share statuses, hours (times are kept to the hour),
@@ -149,23 +162,24 @@ def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -
     for case in cases:
         summary = summaries.get(case.pk) or {}
         language, harms = summary.get("language"), summary.get("harms")
-        deadline = acknowledge_by(case)
+        by = deadline(case.status, case.job_routed_at, case.job_urgent)
         if case.created_hour not in received:
             received[case.created_hour] = time_ago(case.created_hour)
-        if deadline is not None and deadline not in due:
-            due[deadline] = time_due(deadline)
+        if by is not None and by not in due:
+            due[by] = time_due(by)
         if language and language not in languages:
             languages[language] = language_name(language)
         if isinstance(harms, list) and tuple(harms) not in harms_texts:
             harms_texts[tuple(harms)] = harm_names(harms)
+        case_id = str(case.public_id)
         rows.append(
             QueueRow(
-                url=case_url.replace(_URL_PLACEHOLDER, case.case_id),
-                reference=case.case_id[:8],
+                url=case_url.replace(_URL_PLACEHOLDER, case_id),
+                reference=case_id[:8],
                 urgent=case.urgent,
                 status=statuses.get(case.status, case.status),
                 received=received[case.created_hour],
-                acknowledge_by=due[deadline] if deadline is not None else None,
+                acknowledge_by=due[by] if by is not None else None,
                 language=languages[language] if language else None,
                 harms=harms_texts[tuple(harms)] if isinstance(harms, list) else None,
                 new_message=case.pk in new_messages,
@@ -174,10 +188,33 @@ def queue_rows(request: HttpRequest, profile: StaffProfile, cases: list[Case]) -
     return rows
 
 
+# The cases among these where the survivor wrote after the caseworker's last reply. Plain SQL:
+# Django took longer to build this query (a subquery, a coalesce) than PostgreSQL to run it, an
+# eighth of the queue's time (docs/performance.md, issue 16). Only placeholders in the text.
+_NEW_MESSAGES_SQL = """
+SELECT DISTINCT message.case_id FROM intake_message AS message
+WHERE message.case_id IN ({ids}) AND message.direction = %s AND message.id > COALESCE(
+    (SELECT MAX(reply.id) FROM intake_message AS reply
+     WHERE reply.case_id = message.case_id AND reply.direction = %s), 0)
+"""
+
+
+def _new_messages(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    sql = _NEW_MESSAGES_SQL.format(ids=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, Message.Direction.FROM_SURVIVOR, Message.Direction.TO_SURVIVOR])
+        return {case_id for (case_id,) in cursor.fetchall()}
+
+
 # One row of the queue's table. Rows are put together here rather than in the template's loop:
 # Django's template engine resolved some twenty variables and tags a row, half the queue's time
-# once everything else was cut (docs/performance.md, issue 16). format_html escapes every value
-# but the two times, which intake/templatetags/staff_time.py builds with format_html itself.
+# once everything else was cut; then format_html, which escapes each of its fifteen arguments,
+# was a sixth of what remained (docs/performance.md, issue 16). So the labels and tags are
+# escaped once a page, and each row escapes only its own texts: the language, the kinds of harm
+# and the status (the URL and reference are made of a UUID; the two times come from
+# intake/templatetags/staff_time.py, built with format_html itself).
 _ROW = (
     "<tr{urgent_class}>"
     '<th scope="row" data-label="{case_label}">'
@@ -194,7 +231,7 @@ _ROW = (
 def table_rows(rows: list[QueueRow]) -> SafeString:
     """The queue table's rows as HTML, with the column labels (for narrow screens, where each
     cell shows its label) translated once for the page."""
-    labels = {  # escaped once here, so format_html passes them as they are
+    labels = {
         name: escape(label)
         for name, label in (
             ("case_label", _("Case")),
@@ -205,34 +242,38 @@ def table_rows(rows: list[QueueRow]) -> SafeString:
             ("due_label", _("Acknowledge by")),
         )
     }
-    none_given = _("None given")
-    urgent_class = format_html(' class="{}"', "urgent")
+    none_given = escape(_("None given"))
+    urgent_class = ' class="urgent"'
     urgent_tag = format_html(' <strong class="tag urgent-tag">{}</strong>', _("Urgent"))
     new_tag = format_html(' <strong class="tag new-tag">{}</strong>', _("New message"))
-    html = []
-    for row in rows:
-        harms = "—" if row.harms is None else row.harms or none_given
-        html.append(
-            format_html(
-                _ROW,
-                urgent_class=urgent_class if row.urgent else "",
-                url=row.url,
-                reference=row.reference,
-                language=row.language or "—",
-                harms=harms,
-                status=row.status,
-                urgent_tag=urgent_tag if row.urgent else "",
-                new_tag=new_tag if row.new_message else "",
-                received=row.received,
-                due=row.acknowledge_by or "—",
-                **labels,
-            )
+    escaped: dict[str, str] = {"—": "—"}
+
+    def once(text: str) -> str:
+        if text not in escaped:
+            escaped[text] = escape(text)
+        return escaped[text]
+
+    html = [
+        _ROW.format(
+            urgent_class=urgent_class if row.urgent else "",
+            url=escape(row.url),
+            reference=escape(row.reference),
+            language=once(row.language or "—"),
+            harms="—" if row.harms is None else once(row.harms) if row.harms else none_given,
+            status=once(row.status),
+            urgent_tag=urgent_tag if row.urgent else "",
+            new_tag=new_tag if row.new_message else "",
+            received=row.received,
+            due=row.acknowledge_by or "—",
+            **labels,
         )
-    return format_html_join("", "{}", ((row_html,) for row_html in html))
+        for row in rows
+    ]
+    return mark_safe("".join(html))  # noqa: S308  # every text escaped above
 
 
 def _summaries(
-    request: HttpRequest, profile: StaffProfile, cases: list[Case]
+    request: HttpRequest, profile: StaffProfile, cases: list[PageCase]
 ) -> dict[int, dict[str, Any]]:
     """The queue summaries of these cases sealed to this caseworker, by case id; none when this
     login holds no key (a browser without the key cookie: rows without their summary)."""
@@ -242,10 +283,11 @@ def _summaries(
         return {}
     sealed = [
         actions.SealedSummary(
-            case=case,
-            wrap_id=case.wrap_id,  # type: ignore[attr-defined]  # annotated in `queue`
-            key_id=case.wrap_key_id,  # type: ignore[attr-defined]
-            sealed=case.sealed_summary,  # type: ignore[attr-defined]
+            case_pk=case.pk,
+            case_id=str(case.public_id),
+            wrap_id=case.wrap_id,
+            key_id=case.wrap_key_id,
+            sealed=case.sealed_summary,
         )
         for case in cases
     ]

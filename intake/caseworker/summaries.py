@@ -7,7 +7,7 @@ from django.utils.translation import get_language_info, pgettext
 from django.utils.translation import gettext as _
 
 from intake.answers import HARMS
-from intake.models import Case
+from intake.models import Case, acknowledgement_time
 
 
 def language_name(code: str) -> str:
@@ -32,6 +32,14 @@ def acknowledge_by(case: Case) -> datetime | None:
     """When an unacknowledged case must be acknowledged before routing gives it to someone else
     (None once acknowledged)."""
     job = getattr(case, "routing_job", None)
-    if case.status != Case.Status.RECEIVED or job is None:
+    if job is None:
         return None
-    return job.acknowledge_by
+    return deadline(case.status, job.available_at, job.urgent)
+
+
+def deadline(status: str, routed_at: datetime | None, urgent: bool | None) -> datetime | None:
+    """acknowledge_by from a row's plain values (the queue reads no model objects): the job's
+    routing time plus acknowledgement_time, while the case is received."""
+    if status != Case.Status.RECEIVED or routed_at is None:
+        return None
+    return routed_at + acknowledgement_time(bool(urgent))

@@ -16,6 +16,7 @@ urlpatterns = [
         cases.download,
         name="download",
     ),
+    path("cases/<uuid:public_id>/colleague/", cases.choose_colleague, name="choose_colleague"),
     path("cases/<uuid:public_id>/hand-over/", cases.hand_over, name="hand_over"),
     path("cases/<uuid:public_id>/escalate/", cases.escalate, name="escalate"),
     path("cases/<uuid:public_id>/notes/", cases.add_note, name="add_note"),

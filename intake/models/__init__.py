@@ -31,6 +31,7 @@ from intake.models.cases import (
     Referral,
     SubmissionToken,
     current_hour,
+    sealed_item_name,
 )
 
 # The routing outbox.
@@ -64,4 +65,5 @@ __all__ = [
     "SubmissionToken",
     "acknowledgement_time",
     "current_hour",
+    "sealed_item_name",
 ]

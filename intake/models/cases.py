@@ -16,6 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def sealed_item_name(kind: str, public_id: uuid.UUID) -> str:
+    """The item name a case's message, addition, attachment, note or referral is sealed under
+    (bound into its ciphertext): each model's `item`, and intake.actions.read_models for rows
+    read without models."""
+    return f"{kind}:{public_id}"
+
+
 def current_hour() -> datetime:
     """Now, rounded down to the hour: the only precision at which survivor times are stored."""
     return timezone.now().replace(minute=0, second=0, microsecond=0)
@@ -170,7 +177,7 @@ class Addition(models.Model):
 
     @property
     def item(self) -> str:
-        return f"addition:{self.public_id}"
+        return sealed_item_name("addition", self.public_id)
 
 
 class Attachment(models.Model):
@@ -194,7 +201,7 @@ class Attachment(models.Model):
 
     @property
     def item(self) -> str:
-        return f"attachment:{self.public_id}"
+        return sealed_item_name("attachment", self.public_id)
 
 
 class Message(models.Model):
@@ -218,7 +225,7 @@ class Message(models.Model):
 
     @property
     def item(self) -> str:
-        return f"message:{self.public_id}"
+        return sealed_item_name("message", self.public_id)
 
 
 class SubmissionToken(models.Model):
@@ -250,7 +257,7 @@ class Note(models.Model):
 
     @property
     def item(self) -> str:
-        return f"note:{self.public_id}"
+        return sealed_item_name("note", self.public_id)
 
 
 class Referral(models.Model):
@@ -293,4 +300,4 @@ class Referral(models.Model):
 
     @property
     def item(self) -> str:
-        return f"referral:{self.public_id}"
+        return sealed_item_name("referral", self.public_id)

@@ -98,6 +98,35 @@ def test_hand_over_moves_access_to_the_colleague(service_keys, caseworker, db) -
     assert AuditEntry.objects.filter(action="case.handed_over", subject=colleague.user).exists()
 
 
+def test_the_hand_over_page_lists_colleagues_without_opening_the_case(
+    service_keys, caseworker, other_caseworker, db
+) -> None:
+    """The colleague list is on a page of its own (not on every case page): it shows nothing of
+    the case, so it writes no opening to the audit log, and it is a 404 for anyone who does not
+    hold the case. A wrong choice comes back to it with the error."""
+    make_persona("colleague@example.org", languages=["en"])
+    send(Client(), account_data(preferred_language="en"))
+    case = Case.objects.get()
+    route_to(case, service_keys, caseworker.profile)
+    client = sign_in(Client(), caseworker)
+    case_page = client.get(f"/caseworker/cases/{case.public_id}/").content.decode()
+    assert f"/caseworker/cases/{case.public_id}/colleague/" in case_page
+    assert "colleague@example.org" not in case_page
+    entries = AuditEntry.objects.count()
+    page = client.get(f"/caseworker/cases/{case.public_id}/colleague/")
+    assert page.status_code == 200
+    assert "colleague@example.org" in page.content.decode()
+    assert caseworker.user.email not in page.content.decode().split("<main", 1)[1]
+    assert AuditEntry.objects.count() == entries
+    other = sign_in(Client(), other_caseworker)
+    assert other.get(f"/caseworker/cases/{case.public_id}/colleague/").status_code == 404
+    wrong = client.post(f"/caseworker/cases/{case.public_id}/hand-over/", {"colleague": "0"})
+    wrong = reauthenticate(client, wrong, caseworker)
+    assert wrong.status_code == 400
+    assert "colleague@example.org" in wrong.content.decode()
+    assert KeyWrap.objects.filter(case=case, recipient=caseworker.profile.recipient).exists()
+
+
 def test_escalation_gives_the_case_back_to_the_coordinators(
     service_keys, caseworker, coordinator
 ) -> None:
