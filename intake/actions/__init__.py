@@ -48,6 +48,9 @@ from intake.actions.justice import (
     stop_packages,
 )
 
+# Pattern counts (issue 17): the audit line of reading them (counting is routing's).
+from intake.actions.patterns import record_patterns_read
+
 # Reading a case, the queue summary, export.
 from intake.actions.read_models import (
     QUEUE_SUMMARY,
@@ -160,6 +163,7 @@ __all__ = [
     "read_notes",
     "read_referrals",
     "record_audit_viewed",
+    "record_patterns_read",
     "record_referral",
     "referral_consented",
     "regrant_cases",

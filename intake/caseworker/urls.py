@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake.caseworker import cases, coordinators, joining, queue, team
+from intake.caseworker import cases, coordinators, joining, patterns, queue, team
 
 app_name = "caseworker"
 
@@ -39,6 +39,8 @@ urlpatterns = [
     ),
     path("team/<int:user_id>/regrant/", team.regrant, name="regrant"),
     path("audit/", coordinators.audit_log, name="audit"),
+    path("patterns/", patterns.patterns, name="patterns"),
+    path("patterns.csv", patterns.patterns_csv, name="patterns_csv"),
     path(
         "unassigned/<uuid:public_id>/",
         coordinators.unassigned_case,
