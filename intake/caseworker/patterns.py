@@ -48,10 +48,10 @@ def place_label(text: str) -> str:
 def row_label(dimension: str, row: Any) -> str:
     if dimension == "region":
         country, region = row
-        return _("%(region)s, %(country)s") % {
-            "region": place_label(region) or _("region not said"),
-            "country": place_label(country) or _("country not said"),
-        }
+        country = place_label(country) or _("Country not said")
+        if not region:
+            return _("%(country)s, region not said") % {"country": country}
+        return _("%(region)s, %(country)s") % {"region": place_label(region), "country": country}
     if not row:
         return _("Not said")
     if dimension == "month":
