@@ -26,7 +26,7 @@ from intake.patterns import DIMENSIONS, Entry, Patterns, Table
 # The chart's geometry (user units of its viewBox; it scales to the page's width).
 CHART_LABEL_WIDTH = 120
 CHART_BAR_WIDTH = 380
-CHART_ROW_HEIGHT = 26
+CHART_ROW_HEIGHT = 28
 # A CSV cell beginning with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
