@@ -14,6 +14,7 @@ page shows it title-cased (intake/caseworker/patterns.py). The month is when it 
 said it ("2025-03"; "2025" if she gave only the year; "" if not at all).
 """
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
 from intake import audit, crypto
-from intake.actions.sealed_json import open_json, seal_json
+from intake.actions.sealed_json import open_json
 from intake.models import Case, PatternCount
 
 logger = logging.getLogger(__name__)
@@ -72,13 +73,36 @@ def cells_of(answers: dict[str, Any]) -> list[Cell]:
     return [(month, country, region, age_group, harm) for harm in named]
 
 
+# Every record is sealed at this size (or a multiple, which no account reaches: a month, two
+# places of 100 characters, an age group and at most ten kinds of harm take under 1.5 KB), so
+# that its length says neither whether she agreed nor how many kinds of harm she named.
+RECORD_BYTES = 2048
+
+
 def seal_record(case_key: bytes, case: Case, cells: list[Cell]) -> bytes:
-    return seal_json(case_key, case.case_id, PATTERN_RECORD, [list(cell) for cell in cells])
+    """Seal the cells an account added: her month, places and age group once, and the kinds of
+    harm ({} for an account not counted), padded with spaces to RECORD_BYTES."""
+    record: dict[str, Any] = {}
+    if cells:
+        month, country, region, age_group, _harm = cells[0]
+        record = {
+            "month": month,
+            "country": country,
+            "region": region,
+            "age_group": age_group,
+            "harms": [cell[4] for cell in cells],
+        }
+    plaintext = json.dumps(record, ensure_ascii=False).encode()
+    padded = plaintext.ljust(-(-len(plaintext) // RECORD_BYTES) * RECORD_BYTES, b" ")
+    return crypto.seal(case_key, case_id=case.case_id, item=PATTERN_RECORD, plaintext=padded)
 
 
 def open_record(case_key: bytes, case: Case, sealed: bytes) -> list[Cell]:
-    cells = open_json(case_key, case.case_id, PATTERN_RECORD, sealed)
-    return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in cells]
+    record = open_json(case_key, case.case_id, PATTERN_RECORD, sealed)
+    if not record:
+        return []
+    month, country, region, age_group = (str(record[field]) for field in CELL_FIELDS[:4])
+    return [(month, country, region, age_group, str(harm)) for harm in record["harms"]]
 
 
 def count_cases(opened: Iterable[tuple[Case, bytes]]) -> list[tuple[int, bytes]]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from intake import actions, routing
 from intake.actions.patterns import cells_of, month_of, open_record, place
+from intake.answers import HARMS
 from intake.models import Case, PatternCount, RoutingJob
 from intake.tasks import purge_expired_cases
 from tests.caseworker.conftest import make_persona
@@ -148,6 +149,24 @@ def test_the_sealed_record_holds_no_plaintext(service_keys, caseworker_for_all) 
     sealed = bytes(case.pattern_record)
     for word in (b"kordofan", b"Kordofan", b"zalingei", b"2025", b"threats", b"adult"):
         assert word not in sealed
+
+
+def test_the_records_length_says_nothing_of_her_choice(service_keys, caseworker_for_all) -> None:
+    """An empty record and the longest one (every kind of harm, places as long as the form
+    allows, in a script of four bytes a letter) are sealed at one length."""
+    every_harm = [harm for harm, _label in HARMS]
+    longest, _, _ = submit(
+        service_keys, True, country="𐒀" * 100, region="𐒁" * 100, harms=every_harm
+    )
+    agreed, _, _ = submit(service_keys, True, harms=["threats"])
+    refused, _, _ = submit(service_keys, False, harms=every_harm)
+    before, _, _ = submit(service_keys, None)
+    cases = [longest, agreed, refused, before]
+    for case in cases:
+        routing.route_case(case.pk)
+    lengths = {len(bytes(Case.objects.get(pk=case.pk).pattern_record)) for case in cases}
+    assert len(lengths) == 1
+    assert sum(counts().values()) == len(every_harm) + 1
 
 
 def test_a_count_names_no_case_and_no_time() -> None:
