@@ -203,6 +203,17 @@ def test_a_withdrawal_never_takes_a_count_below_zero(service_keys, caseworker_fo
     assert counts() == {}
 
 
+def test_a_record_that_does_not_open_never_stops_her_withdrawal(
+    service_keys, caseworker_for_all
+) -> None:
+    case, case_key, _ = submit(service_keys, True, harms=["threats"])
+    routing.route_case(case.pk)
+    Case.objects.filter(pk=case.pk).update(pattern_record=b"\x01" + bytes(40))
+    actions.withdraw_case(case, case_key=case_key)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert sum(counts().values()) == 1  # kept: nothing says which cells were hers
+
+
 def test_a_withdrawal_before_routing_takes_nothing(service_keys) -> None:
     PatternCount.objects.create(
         month="2025-03", country="sudan", region="north darfur", age_group="adult",
