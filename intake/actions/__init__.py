@@ -64,6 +64,9 @@ from intake.actions.packages import (
     prepare_package,
 )
 
+# Pattern counts (issue 17): the audit line of reading them (counting is routing's).
+from intake.actions.patterns import record_patterns_read
+
 # Reading a case, the queue summary, export.
 from intake.actions.read_models import (
     QUEUE_SUMMARY,
@@ -199,6 +202,7 @@ __all__ = [
     "read_referrals",
     "record_audit_viewed",
     "record_package_sent",
+    "record_patterns_read",
     "record_referral",
     "referral_consented",
     "register_recipient",

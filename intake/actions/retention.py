@@ -1,20 +1,28 @@
 """Deleting cases: a survivor's withdrawal, and closed cases past the retention period."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from intake import audit
+from intake import audit, crypto
 from intake.actions.justice import stop_packages
-from intake.models import Attachment, Case, DocumentationPackage
+from intake.actions.patterns import Cell, open_record, subtract_counts
+from intake.models import Attachment, Case, DocumentationPackage, RoutingJob
 from intake.uploads import attachment_path
+
+logger = logging.getLogger(__name__)
 
 
 def purge_expired_cases() -> int:
     """Crypto-shred closed cases past RETENTION_DAYS_AFTER_CLOSE (counted from their last change,
-    kept to the hour). Returns how many were deleted."""
+    kept to the hour). Returns how many were deleted.
+
+    Their pattern counts stay: the purge has no case key to open what each added, and the counts
+    are kept as history (docs/accountability.md). Only the survivor's withdrawal takes hers away.
+    """
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE)
     expired = list(Case.objects.filter(status=Case.Status.CLOSED, updated_hour__lt=cutoff))
     for case in expired:
@@ -22,7 +30,13 @@ def purge_expired_cases() -> int:
     return len(expired)
 
 
-def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "") -> None:
+def withdraw_case(
+    case: Case,
+    *,
+    case_key: bytes | None = None,
+    action: str = "case.withdrawn",
+    detail: str = "",
+) -> None:
     """Delete the case irreversibly: every wrap, every ciphertext, every encrypted file; the
     audit log keeps one content-free line (`action`) that it existed.
 
@@ -34,14 +48,42 @@ def withdraw_case(case: Case, *, action: str = "case.withdrawn", detail: str = "
     restore of it brings the case back (tests/intake/test_retention.py). So the case is gone
     everywhere only once the last such backup is deleted: docs/operations.md, "Backups", keeps
     them 30 days at most, and docs/security.md says what lingers until then.
+
+    With the case key (the survivor's withdrawal), what the account added to the pattern counts
+    (its sealed `pattern_record`, intake/actions/patterns.py) is taken away in the same
+    transaction. The purge passes no key: its counts are kept.
     """
     paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
     with transaction.atomic():
+        cells = _counted_cells(case, case_key) if case_key is not None else []
         audit.record(action, actor=None, case=case, detail=detail)
         # A package that holds this account and is not recorded as sent must not go out now.
         stop_packages(
             DocumentationPackage.objects.filter(cases__case=case).values_list("pk", flat=True)
         )
         case.delete()
+        # After the deletion, so that the count rows are locked last, as routing does.
+        subtract_counts(cells)
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _counted_cells(case: Case, case_key: bytes) -> list[Cell]:
+    """The cells the case added, read afresh under lock: her routing job first, then the case,
+    in the order routing takes them, so that a batch counting this case right now either
+    finishes first (and its record is read here) or finds the case gone."""
+    list(RoutingJob.objects.select_for_update().filter(case=case).values_list("pk", flat=True))
+    sealed = (
+        Case.objects.select_for_update()
+        .filter(pk=case.pk)
+        .values_list("pattern_record", flat=True)
+        .first()
+    )
+    if sealed is None:
+        return []
+    try:
+        return open_record(case_key, case, bytes(sealed))
+    except (crypto.DecryptionError, ValueError, TypeError, KeyError):
+        # Her withdrawal never fails for the counts' sake: the account goes, its reports stay.
+        logger.exception("case %s: its pattern record did not open; counts kept", case.pk)
+        return []

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from intake.caseworker import cases, coordinators, joining, packages, queue, register, team
+from intake.caseworker import (
+    cases,
+    coordinators,
+    joining,
+    packages,
+    patterns,
+    queue,
+    register,
+    team,
+)
 
 app_name = "caseworker"
 
@@ -65,6 +74,8 @@ urlpatterns = [
     ),
     path("team/<int:user_id>/regrant/", team.regrant, name="regrant"),
     path("audit/", coordinators.audit_log, name="audit"),
+    path("patterns/", patterns.patterns, name="patterns"),
+    path("patterns.csv", patterns.patterns_csv, name="patterns_csv"),
     path(
         "unassigned/<uuid:public_id>/",
         coordinators.unassigned_case,

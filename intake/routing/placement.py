@@ -32,9 +32,10 @@ from django.utils import timezone
 
 from intake import crypto
 from intake.actions.grants import Grant, grant_cases
+from intake.actions.patterns import count_cases
 from intake.actions.sealed_json import open_json
 from intake.crypto import unwrapping
-from intake.models import KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
+from intake.models import Case, KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
 from intake.routing.matching import choose, meets_hard_constraints
 
 logger = logging.getLogger(__name__)
@@ -327,5 +328,14 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             available_at=current_hour(),
             claimed_at=None,
             claimed_by="",
+        )
+        # Pattern counts (issue 17): every case of the batch not counted before adds its cells
+        # if she agreed, and gets its sealed record (empty if she did not) in this transaction,
+        # so that a case is counted exactly once (intake/actions/patterns.py). Last: the count
+        # rows are locked after everything shared with other batches (caseworkers, audit).
+        update_from_values(
+            Case,
+            "pattern_record = placed.column2",
+            count_cases((item.job.case, item.case_key) for item in opened),
         )
     return Batch(case_pk, tuple(placements))

@@ -246,7 +246,7 @@ def referral_consent(request: HttpRequest, case: Case, case_key: bytes) -> HttpR
 def withdraw(request: HttpRequest, case: Case, case_key: bytes) -> HttpResponse:
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        actions.withdraw_case(case)
+        actions.withdraw_case(case, case_key=case_key)
         context = {"backup_days": settings.BACKUP_RETENTION_DAYS}
         response = render(request, "intake/withdrawn.html", context)
         end_survivor_session(request, response)
