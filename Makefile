@@ -16,6 +16,8 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
 VAR ?= var
 ADDRESS ?= 127.0.0.1:8000
 DEV_ENV = DEBUG=1 SECRET_KEY_FILE=$(VAR)/dev-secret-key ROUTING_KEY_FILE=$(VAR)/keys/routing.key \
+	PACKAGE_SIGNING_KEY_FILE=$(VAR)/keys/package_signing.key \
+	PACKAGE_SIGNING_PUBLIC_KEY_FILE=$(VAR)/keys/package-signing.pub \
 	MEDIA_ROOT=$(abspath $(VAR))/media
 # Commands that read settings but sign, look up or encrypt nothing (compiling translations, type
 # checking) get throwaway secrets.

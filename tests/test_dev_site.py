@@ -10,16 +10,27 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
-from intake import access, crypto
+from intake import access, actions, crypto
 from intake.management.commands.seed_demo_survivors import EXAMPLES
-from intake.models import AuditEntry, Case, Message, RecipientKey, RoutingJob, StaffProfile
+from intake.models import (
+    AuditEntry,
+    Case,
+    JusticeRecipient,
+    Message,
+    RecipientKey,
+    RoutingJob,
+    StaffProfile,
+)
 from tests.conftest import celery_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,6 +55,11 @@ def var(settings, tmp_path) -> Iterator[Path]:
     when a case is committed."""
     settings.DEBUG = True
     settings.ROUTING_KEY_FILE = str(tmp_path / "var" / "keys" / "routing.key")
+    # As make run's DEV_ENV (Makefile): the key that signs documentation packages.
+    settings.PACKAGE_SIGNING_KEY_FILE = str(tmp_path / "var" / "keys" / "package_signing.key")
+    settings.PACKAGE_SIGNING_PUBLIC_KEY_FILE = str(
+        tmp_path / "var" / "keys" / "package-signing.pub"
+    )
     with tasks_in_process(True):
         yield tmp_path / "var"
 
@@ -148,3 +164,43 @@ def test_coordinators_seeded_before_they_held_the_key_receive_it(var: Path) -> N
     assert all(c.coordinators_key_share is not None for c in demo_coordinators())
     # Not a fresh database: no example accounts appear in it.
     assert not Case.objects.exists()
+
+
+def test_a_demo_package_opens_with_the_demo_recipients_key(var: Path, tmp_path: Path) -> None:
+    """Issue 17 on the demo site: the Ukrainian example chose the ICC Prosecutor; a package her
+    caseworker prepares for the demo recipient opens with the age identity setup_dev_site kept
+    (the real age tool) and verifies against the signing key it made."""
+    printed = setup_dev_site(var)
+    identity = var / "keys" / "demo-recipient.agekey"
+    assert stat.S_IMODE(os.stat(identity).st_mode) == 0o600
+    assert "demo-recipient.agekey" in printed
+    recipient = JusticeRecipient.objects.get(active=True)
+    survivor = next(
+        s for s in json.loads((var / "demo-survivors.json").read_text()) if s["language"] == "uk"
+    )
+    case, case_key = access.open_case_with_receipt(
+        crypto.normalise_receipt(survivor["receipt"]) or ""
+    ) or (None, b"")
+    assert case is not None
+    assert actions.justice_consent(case, case_key).recipients == {"icc_otp"}
+    caseworker = StaffProfile.objects.get(user=RoutingJob.objects.get(case=case).assigned_to)
+    with transaction.atomic():
+        prepared = actions.prepare_package(caseworker, recipient, [(case, case_key)])
+    encrypted = tmp_path / "package.age"
+    encrypted.write_bytes(prepared.data)
+    opened = subprocess.run(
+        ["age", "-d", "-i", str(identity), str(encrypted)], capture_output=True, check=True
+    ).stdout
+    package = tmp_path / "package.zip"
+    package.write_bytes(opened)
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "scripts/verify_package.py",
+            str(package),
+            str(var / "keys" / "package-signing.pub"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -23,3 +23,11 @@ def encrypt_to(recipient: str, plaintext: bytes) -> bytes:
     """The age file (binary format) that only the holder of `recipient`'s identity opens."""
     key = pyrage.x25519.Recipient.from_str(check_recipient(recipient))
     return bytes(pyrage.encrypt(plaintext, [key]))
+
+
+def new_identity() -> tuple[str, str]:
+    """A fresh age identity ("AGE-SECRET-KEY-1...") and its public key ("age1..."): for the
+    demo site's recipient (manage.py setup_dev_site); a real recipient makes their own with
+    age-keygen and gives the portal only the public key."""
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity), str(identity.to_public())

@@ -49,6 +49,9 @@ class Example:
     then: str = NOTHING
     caseworker_message: str = ""
     survivor_message: str = ""
+    # Her choices about documentation for justice (intake/actions/justice.py), made on her own
+    # page after she came back: which offices, none by default.
+    justice: tuple[str, ...] = ()
 
 
 def _last_year() -> str:
@@ -77,7 +80,8 @@ EXAMPLES = [
     ),
     Example(
         language="uk",
-        shows="acknowledged, one message each way",
+        shows="acknowledged, one message each way; she chose documentation for the ICC "
+        "Prosecutor (without her name), so her caseworker can prepare a package",
         account={
             "narrative": "[DEMO] Це демонстраційний запис, а не справжня історія. Мене "
             "затримали на блокпосту й погрожували мені. Зараз я в безпеці. Я хочу, щоб те, що "
@@ -97,6 +101,7 @@ EXAMPLES = [
             "contact_code_word": "соняшник",
         },
         then=EXCHANGE,
+        justice=("icc_otp",),
         caseworker_message="[DEMO] Дякую, що написали нам. Я прочитала ваш запис. Коли вам "
         "безпечно поговорити?",
         survivor_message="[DEMO] Дякую. Увечері, після сьомої, мені безпечно.",
@@ -168,6 +173,8 @@ def _form_data(example: Example) -> dict[str, Any]:
     data: dict[str, Any] = {
         "consent-consent_store": "on",
         "consent-consent_caseworker": "on",
+        # Every example agrees to be counted, so the coordinators' pattern page has something.
+        "consent-consent_statistics": "on",
         "consent-age_group": "adult",
     }
     for name, value in {**example.account, **example.contact}.items():
@@ -224,6 +231,15 @@ def carry_on(example: Example, submitted: actions.Submitted, job: RoutingJob) ->
         actions.send_survivor_message(case, case_key, example.survivor_message)
     elif example.then == REFERRAL_CONSENT:
         actions.set_referral_consent(case, case_key, True)
+    if example.justice:
+        actions.set_justice_consent(
+            case,
+            case_key,
+            recipients=example.justice,
+            with_identity=False,
+            witness_contact=True,
+            language=example.language,
+        )
 
 
 def where(job: RoutingJob) -> str:

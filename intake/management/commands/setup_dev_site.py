@@ -5,11 +5,15 @@ demo coordinators the coordinators' key with share_coordinators_key (as an opera
 first coordinator), and sends example survivor accounts through the real submission path
 (seed_demo_survivors). Passwords, TOTP secrets and receipt codes are made fresh on every machine
 (nothing secret is committed), written to var/demo-accounts.json and var/demo-survivors.json,
-readable by the current user only, and printed, marked as demo data. Later runs on the same
-database create nothing and print the same accounts. DEBUG only.
+readable by the current user only, and printed, marked as demo data. For documentation packages
+(issue 17) it makes the signing key and registers a demo recipient whose age identity it keeps
+in var/keys/demo-recipient.agekey (mode 0600), so that a package made on the demo site can be
+opened and checked. Later runs on the same database create nothing and print the same accounts.
+DEBUG only.
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +21,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from intake import actions
 from intake.management.commands.seed_demo import DEMO_STAFF
 from intake.management.commands.seed_demo_survivors import quiet
-from intake.models import Case, RecipientKey, StaffProfile
+from intake.models import Case, JusticeRecipient, RecipientKey, StaffProfile
+from intake.packages import encryption
 
 DEMO_EMAILS = [email for email, *_ in DEMO_STAFF]
+DEMO_RECIPIENT = "ICC Office of the Prosecutor (demo key, made on this machine)"
 
 
 def shown(path: Path) -> Path:
@@ -65,7 +72,15 @@ class Command(BaseCommand):
         else:
             # Demo coordinators made before they were given the key get it now.
             self.share_coordinators_key(coordinators_key)
+        demo_identity = self.ensure_documentation_demo(var / "keys")
         self.print_site(f"http://{address}", staff_file, survivors_file)
+        if demo_identity is not None:
+            self.stdout.write(
+                f"  Documentation packages: the demo recipient '{DEMO_RECIPIENT}' opens them "
+                f"with\n    age -d -i {shown(demo_identity)} documentation-<id>.age > package.zip"
+                "\n    (then: python scripts/verify_package.py package.zip "
+                f"{shown(Path(settings.PACKAGE_SIGNING_PUBLIC_KEY_FILE))})"
+            )
 
     def ensure_service_keys(self, keys: Path) -> Path:
         """Routing and coordinators keys for this database, made once (never committed).
@@ -79,6 +94,41 @@ class Command(BaseCommand):
                 coordinators_key_file=str(keys / "coordinators.key"),
             )
         return keys / "coordinators.key"
+
+    def ensure_documentation_demo(self, keys: Path) -> Path | None:
+        """Issue 17 on the demo site: the key that signs documentation packages (made once, like
+        the service keys) and a registered demo recipient whose age identity is kept in
+        `keys`, so that a newcomer can prepare a package and open it. Returns the identity
+        file, or None without PACKAGE_SIGNING_KEY_FILE (a site not started by make run)."""
+        if not settings.PACKAGE_SIGNING_KEY_FILE or not settings.PACKAGE_SIGNING_PUBLIC_KEY_FILE:
+            return None
+        if not Path(settings.PACKAGE_SIGNING_KEY_FILE).exists():
+            Path(settings.PACKAGE_SIGNING_PUBLIC_KEY_FILE).unlink(missing_ok=True)
+            call_command("init_package_key", stdout=self.stdout)
+        identity_file = keys / "demo-recipient.agekey"
+        recipient = JusticeRecipient.objects.filter(name=DEMO_RECIPIENT, active=True).first()
+        if recipient is not None and identity_file.exists():
+            return identity_file
+        coordinator = StaffProfile.objects.filter(
+            user__email__in=DEMO_EMAILS, role=StaffProfile.Role.COORDINATOR
+        ).first()
+        if coordinator is None:
+            return None
+        if recipient is not None:  # its identity is gone: retire it and make a new one
+            actions.retire_recipient(coordinator, recipient)
+        identity, public = encryption.new_identity()
+        keys.mkdir(parents=True, exist_ok=True)
+        identity_file.unlink(missing_ok=True)
+        descriptor = os.open(identity_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(identity + "\n")
+        actions.register_recipient(
+            coordinator,
+            kind=JusticeRecipient.Kind.ICC_OTP,
+            name=DEMO_RECIPIENT,
+            age_recipient=public,
+        )
+        return identity_file
 
     def share_coordinators_key(self, key_file: Path) -> None:
         """Each demo coordinator without the coordinators' key receives it, through the
