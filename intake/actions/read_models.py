@@ -104,10 +104,13 @@ def sealed_items(case: Case, *, notes: bool = False) -> dict[str, list[SealedIte
             _ITEMS_SQL + (_NOTES_SQL if notes else "") + " ORDER BY 1, 2", {"case": case.pk}
         )
         for kind, pk, public_id, hour, sealed, direction, author in cursor.fetchall():
-            # SQLite (make run) gives the uuid as hex and the hour as text.
+            # SQLite (make run) gives the uuid as hex and the hour without its time zone (stored
+            # in UTC), as text or as a naive datetime; PostgreSQL gives both as the ORM would.
             public = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)
             if isinstance(hour, str):
-                hour = datetime.fromisoformat(hour).replace(tzinfo=UTC)
+                hour = datetime.fromisoformat(hour)
+            if hour.tzinfo is None:
+                hour = hour.replace(tzinfo=UTC)
             items[kind].append(SealedItem(pk, public, hour, bytes(sealed), direction, author or ""))
     return items
 
