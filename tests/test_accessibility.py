@@ -10,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 
 from tests.caseworker.conftest import enter_totp_code, make_persona
+from tests.caseworker.package_fixtures import identity, package_key, recipient  # noqa: F401
 from tests.caseworker.test_cases import route_to
 from tests.intake.conftest import account_data, send
 
@@ -173,7 +174,11 @@ def sign_in_in_browser(page, session, persona, lang: str) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascript: bool) -> None:
+@pytest.mark.usefixtures("package_key")
+def test_staff_pages_meet_wcag_21_aa(
+    browser, service_keys, request: pytest.FixtureRequest, lang: str, javascript: bool
+) -> None:
+    office = request.getfixturevalue("recipient")  # tests/caseworker/package_fixtures.py
     caseworker = make_persona("a11y@example.org", languages=["en"])
     send(Client(), account_data(narrative="An account."))
     from intake.models import Case
@@ -184,6 +189,16 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascrip
     from intake import actions
 
     actions.set_referral_consent(case, case_key, True)
+    # She chose documentation for the ICC Prosecutor: the case page's "Documentation for
+    # justice" section has its button, and the selection page lists her case (issue 17).
+    actions.set_justice_consent(
+        case,
+        case_key,
+        recipients=["icc_otp"],
+        with_identity=False,
+        witness_contact=True,
+        language="en",
+    )
     actions.record_referral(
         case,
         case_key,
@@ -207,6 +222,9 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascrip
         ("queue", "/caseworker/"),
         ("case", f"/caseworker/cases/{case.public_id}/"),
         ("hand-over", f"/caseworker/cases/{case.public_id}/colleague/"),
+        ("documentation", "/caseworker/documentation/"),
+        ("documentation for", f"/caseworker/documentation/?recipient={office.public_id}"),
+        ("signing key", "/caseworker/documentation/signing-key/"),
         ("password change", "/accounts/password/change/"),
         ("password reset", "/accounts/password/reset/"),
     ]:
@@ -217,6 +235,7 @@ def test_staff_pages_meet_wcag_21_aa(browser, service_keys, lang: str, javascrip
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.usefixtures("recipient")
 def test_coordinator_pages_meet_wcag_21_aa(
     browser, service_keys, lang: str, javascript: bool
 ) -> None:
@@ -248,6 +267,8 @@ def test_coordinator_pages_meet_wcag_21_aa(
         ("deadlines", "/caseworker/deadlines/"),
         ("waiting", "/caseworker/unassigned/"),
         ("audit log", "/caseworker/audit/"),
+        ("recipients", "/caseworker/documentation/recipients/"),
+        ("packages register", "/caseworker/documentation/register/"),
     ]:
         page.goto(session.url(path))
         found[name] = violations(page)
