@@ -80,7 +80,6 @@ from intake.actions.read_models import (
     read_case,
     read_notes,
     read_referrals,
-    sealed_items,
 )
 
 # The coordinators' side of packages: recipients, and recording one as sent.
@@ -96,6 +95,9 @@ from intake.actions.referrals import ReferralRefused, record_referral, update_re
 
 # Deleting cases: withdrawal and the retention period.
 from intake.actions.retention import purge_expired_cases, withdraw_case
+
+# A case's sealed rows, read in one query.
+from intake.actions.sealed_items import sealed_items
 
 # JSON sealed with a case key.
 from intake.actions.sealed_json import open_json, seal_json
