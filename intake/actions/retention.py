@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from intake import audit, crypto
 from intake.actions.justice import stop_packages
-from intake.actions.patterns import Cell, open_record, subtract_counts
+from intake.actions.pattern_changes import record_changes
+from intake.actions.patterns import Cell, open_record
 from intake.models import Attachment, Case, DocumentationPackage, RoutingJob
 from intake.uploads import attachment_path
 
@@ -50,8 +51,11 @@ def withdraw_case(
     them 30 days at most, and docs/security.md says what lingers until then.
 
     With the case key (the survivor's withdrawal), what the account added to the pattern counts
-    (its sealed `pattern_record`, intake/actions/patterns.py) is taken away in the same
-    transaction. The purge passes no key: its counts are kept.
+    (its sealed `pattern_record`, intake/actions/patterns.py) is to be taken away: a pending
+    change of -1, sealed to the routing key, is added in the same transaction (an empty one if
+    nothing of hers was counted, so every withdrawal adds the same), and the counts change only
+    later, with many accounts' changes at once (intake/actions/pattern_changes.py). The purge
+    passes no key and adds nothing: its counts are kept.
     """
     paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
     with transaction.atomic():
@@ -62,8 +66,8 @@ def withdraw_case(
             DocumentationPackage.objects.filter(cases__case=case).values_list("pk", flat=True)
         )
         case.delete()
-        # After the deletion, so that the count rows are locked last, as routing does.
-        subtract_counts(cells)
+        if case_key is not None:
+            record_changes([cells], -1)
     for path in paths:
         path.unlink(missing_ok=True)
 
