@@ -145,6 +145,9 @@ def test_the_flush_applies_all_in_one_transaction_and_equals_counting_directly(
     assert len([s for s in sql if s.startswith("SAVEPOINT")]) == 1
     assert sql[0].startswith("SAVEPOINT")
     assert sql[-1].startswith("RELEASE SAVEPOINT")
+    # One flush at a time (pattern_changes.apply_pending says why): the counts' table is locked
+    # against other writers first.
+    assert sql[1] == 'LOCK TABLE "intake_patterncount" IN SHARE ROW EXCLUSIVE MODE'
 
 
 def test_a_failing_flush_changes_nothing(
