@@ -18,7 +18,7 @@ from django.utils import timezone
 from intake import actions, routing
 from intake.actions.patterns import cells_of, month_of, open_record, place
 from intake.answers import HARMS
-from intake.models import Case, PatternChange, PatternCount, RoutingJob
+from intake.models import Case, PatternChange, PatternCount, RecipientKey, RoutingJob
 from intake.tasks import apply_pattern_changes, purge_expired_cases
 from tests.caseworker.conftest import make_persona
 from tests.conftest import routing_case_key
@@ -256,6 +256,16 @@ def test_a_record_that_does_not_open_never_stops_her_withdrawal(
     # An empty change, as every withdrawal adds one.
     assert flush() == 1
     assert sum(counts().values()) == 1  # kept: nothing says which cells were hers
+
+
+def test_no_routing_key_never_stops_her_withdrawal(service_keys, caseworker_for_all) -> None:
+    case, case_key, _ = submit(service_keys, True, harms=["threats"])
+    routing.route_case(case.pk)
+    flush()
+    RecipientKey.objects.update(active=False)
+    actions.withdraw_case(case, case_key=case_key)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert sum(counts().values()) == 1  # kept: no change could be sealed
 
 
 def test_a_withdrawal_before_routing_takes_nothing(service_keys) -> None:
