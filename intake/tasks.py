@@ -11,6 +11,7 @@ from django import db
 from django.conf import settings
 
 from intake import actions, audit, enqueue, routing
+from intake.actions.pattern_changes import apply_pending
 from intake.notifications import (
     coordinator_ids,
     notify_coordinators,
@@ -162,3 +163,14 @@ def sweep_orphan_files() -> int:
     if removed:
         logger.info("removed %d encrypted files that no account refers to", removed)
     return removed
+
+
+@shared_task(name="intake.tasks.apply_pattern_changes", ignore_result=True)
+def apply_pattern_changes() -> int:
+    """Every 15 minutes: apply the pending changes to the pattern counts, opened with the routing
+    key, if at least PATTERN_FLUSH_MIN accounts' changes have gathered (else nothing, until
+    then), in a transaction of its own (intake/actions/pattern_changes.py). Logs only how many."""
+    applied = apply_pending(routing.routing_private_key(), settings.PATTERN_FLUSH_MIN)
+    if applied:
+        logger.info("applied %d pending changes to the pattern counts", applied)
+    return applied

@@ -282,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
     "retention": {"task": "intake.tasks.purge_expired_cases", "schedule": 24 * 3600.0},
     "expire-vetting": {"task": "intake.tasks.expire_vetting", "schedule": 24 * 3600.0},
     "sweep-orphan-files": {"task": "intake.tasks.sweep_orphan_files", "schedule": 3600.0},
+    "pattern-changes": {"task": "intake.tasks.apply_pattern_changes", "schedule": 900.0},
 }
 
 # --- Authentication (django-allauth; staff only, invite-only) ---------------------------------
@@ -556,6 +557,10 @@ ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "") or SITE_NAME
 # Pattern counts under this are shown as "fewer than N" (with complementary suppression), on the
 # coordinators' page and in its CSV (intake/patterns.py).
 PATTERN_SMALL_CELL = envint("PATTERN_SMALL_CELL", 5)
+# Changes to the counts wait, sealed to the routing key, until at least this many accounts
+# (routed or withdrawn) have gathered; then one transaction applies them all, so no change in
+# the counts can be tied to one account (intake/actions/pattern_changes.py).
+PATTERN_FLUSH_MIN = envint("PATTERN_FLUSH_MIN", 10)
 
 # --- Audit checkpoints (docs/security.md, section 6) -----------------------------------------
 

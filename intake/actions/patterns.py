@@ -8,6 +8,10 @@ routing worker (when it counts) and the survivor (with her receipt, when she wit
 it. Every routed case gets such a record, an empty list when she did not agree to statistics, so
 that whether the column is empty says nothing about her choice.
 
+Routing and withdrawal never write the counts themselves: they add pending changes sealed to the
+routing key, which a transaction of its own applies for many accounts at once
+(intake/actions/pattern_changes.py).
+
 Places are kept in one canonical form, so that "Sudan", " sudan " and "SUDAN" are one cell:
 whitespace is collapsed and the text is case-folded (str.casefold) for the key; the coordinators'
 page shows it title-cased (intake/caseworker/patterns.py). The month is when it happened as she
@@ -17,12 +21,9 @@ said it ("2025-03"; "2025" if she gave only the year; "" if not at all).
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q
-from django.db.models.functions import Greatest
 
 from intake import audit, crypto
 from intake.actions.sealed_json import open_json
@@ -79,58 +80,43 @@ def cells_of(answers: dict[str, Any]) -> list[Cell]:
 RECORD_BYTES = 2048
 
 
-def seal_record(case_key: bytes, case: Case, cells: list[Cell]) -> bytes:
-    """Seal the cells an account added: her month, places and age group once, and the kinds of
-    harm ({} for an account not counted), padded with spaces to RECORD_BYTES."""
-    record: dict[str, Any] = {}
-    if cells:
-        month, country, region, age_group, _harm = cells[0]
-        record = {
-            "month": month,
-            "country": country,
-            "region": region,
-            "age_group": age_group,
-            "harms": [cell[4] for cell in cells],
-        }
-    plaintext = json.dumps(record, ensure_ascii=False).encode()
-    padded = plaintext.ljust(-(-len(plaintext) // RECORD_BYTES) * RECORD_BYTES, b" ")
-    return crypto.seal(case_key, case_id=case.case_id, item=PATTERN_RECORD, plaintext=padded)
+def record_of(cells: list[Cell]) -> dict[str, Any]:
+    """Cells as a record: her month, places and age group once, and the kinds of harm ({} for
+    an account not counted)."""
+    if not cells:
+        return {}
+    month, country, region, age_group, _harm = cells[0]
+    return {
+        "month": month,
+        "country": country,
+        "region": region,
+        "age_group": age_group,
+        "harms": [cell[4] for cell in cells],
+    }
 
 
-def open_record(case_key: bytes, case: Case, sealed: bytes) -> list[Cell]:
-    record = open_json(case_key, case.case_id, PATTERN_RECORD, sealed)
+def cells_of_record(record: dict[str, Any]) -> list[Cell]:
     if not record:
         return []
     month, country, region, age_group = (str(record[field]) for field in CELL_FIELDS[:4])
     return [(month, country, region, age_group, str(harm)) for harm in record["harms"]]
 
 
-def count_cases(opened: Iterable[tuple[Case, bytes]]) -> list[tuple[int, bytes]]:
-    """Add the cells of every case not counted before, in one statement, and return (case pk,
-    sealed record) for each of them: the caller writes those in the same transaction
-    (intake/routing/placement.py writes them with its other batch updates).
+def padded(record: dict[str, Any]) -> bytes:
+    """The record as JSON, padded with spaces to RECORD_BYTES (or a multiple)."""
+    plaintext = json.dumps(record, ensure_ascii=False).encode()
+    return plaintext.ljust(-(-len(plaintext) // RECORD_BYTES) * RECORD_BYTES, b" ")
 
-    Called inside the routing batch's transaction while it holds the cases' routing jobs
-    (SELECT ... FOR UPDATE), so no other run can count the same case at the same time; a case
-    loaded with a record (routed before, waiting again; a redelivered message) is skipped, so an
-    account is counted once at most. A case whose answers do not open is left uncounted (null)
-    and logged: routing goes on.
-    """
-    counts: Counter[Cell] = Counter()
-    records = []
-    for case, case_key in opened:
-        if case.pattern_record is not None:
-            continue
-        try:
-            answers = open_json(case_key, case.case_id, "answers", bytes(case.answers))
-            cells = cells_of(answers)
-        except (crypto.DecryptionError, ValueError, TypeError, AttributeError):
-            logger.exception("case %s: its answers could not be opened for counting", case.pk)
-            continue
-        counts.update(cells)
-        records.append((case.pk, seal_record(case_key, case, cells)))
-    add_counts(counts)
-    return records
+
+def seal_record(case_key: bytes, case: Case, cells: list[Cell]) -> bytes:
+    """Seal the cells an account added, padded to RECORD_BYTES."""
+    return crypto.seal(
+        case_key, case_id=case.case_id, item=PATTERN_RECORD, plaintext=padded(record_of(cells))
+    )
+
+
+def open_record(case_key: bytes, case: Case, sealed: bytes) -> list[Cell]:
+    return cells_of_record(open_json(case_key, case.case_id, PATTERN_RECORD, sealed))
 
 
 def add_counts(counts: Counter[Cell]) -> None:
@@ -156,17 +142,31 @@ def add_counts(counts: Counter[Cell]) -> None:
         )
 
 
-def subtract_counts(cells: list[Cell]) -> None:
-    """Take one report away from each cell (never below zero), and delete cells left at zero: an
-    empty row would still say that someone was once counted there. Sorted, as add_counts."""
-    taken: Counter[Cell] = Counter(cells)
-    touched = Q(pk__in=[])
-    for cell in sorted(taken):
-        where = Q(**dict(zip(CELL_FIELDS, cell, strict=True)))
-        PatternCount.objects.filter(where).update(count=Greatest(F("count") - taken[cell], 0))
-        touched |= where
-    if taken:
-        PatternCount.objects.filter(touched, count=0).delete()
+def subtract_counts(counts: Counter[Cell]) -> None:
+    """One UPDATE for all cells, taking each number away (never below zero), then one DELETE of
+    the cells left at zero: an empty row would still say that someone was once counted there."""
+    rows = sorted((*cell, number) for cell, number in counts.items() if number > 0)
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(PatternCount._meta.db_table)
+    count = quote("count")
+    taken = f"taken.column{len(CELL_FIELDS) + 1}"
+    same_cell = " AND ".join(
+        f"{table}.{quote(name)} = taken.column{index}"
+        for index, name in enumerate(CELL_FIELDS, start=1)
+    )
+    one_row = "(" + ", ".join(["%s"] * (len(CELL_FIELDS) + 1)) + ")"
+    with connection.cursor() as cursor:
+        # Only names and placeholders are in the text; every value is a parameter. CASE, not
+        # GREATEST: SQLite (make run) has none.
+        cursor.execute(
+            f"UPDATE {table} SET {count} = "  # noqa: S608
+            f"CASE WHEN {table}.{count} > {taken} THEN {table}.{count} - {taken} ELSE 0 END "
+            f"FROM (VALUES {', '.join([one_row] * len(rows))}) AS taken WHERE {same_cell}",
+            [value for row in rows for value in row],
+        )
+    PatternCount.objects.filter(count=0).delete()
 
 
 def record_patterns_read(actor: Any, *, exported: bool = False) -> None:

@@ -4,12 +4,14 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from intake import audit, crypto
 from intake.actions.justice import stop_packages
-from intake.actions.patterns import Cell, open_record, subtract_counts
+from intake.actions.pattern_changes import record_changes
+from intake.actions.patterns import Cell, open_record
 from intake.models import Attachment, Case, DocumentationPackage, RoutingJob
 from intake.uploads import attachment_path
 
@@ -50,8 +52,11 @@ def withdraw_case(
     them 30 days at most, and docs/security.md says what lingers until then.
 
     With the case key (the survivor's withdrawal), what the account added to the pattern counts
-    (its sealed `pattern_record`, intake/actions/patterns.py) is taken away in the same
-    transaction. The purge passes no key: its counts are kept.
+    (its sealed `pattern_record`, intake/actions/patterns.py) is to be taken away: a pending
+    change of -1, sealed to the routing key, is added in the same transaction (an empty one if
+    nothing of hers was counted, so every withdrawal adds the same), and the counts change only
+    later, with many accounts' changes at once (intake/actions/pattern_changes.py). The purge
+    passes no key and adds nothing: its counts are kept.
     """
     paths = [attachment_path(a.public_id) for a in Attachment.objects.filter(case=case)]
     with transaction.atomic():
@@ -62,10 +67,21 @@ def withdraw_case(
             DocumentationPackage.objects.filter(cases__case=case).values_list("pk", flat=True)
         )
         case.delete()
-        # After the deletion, so that the count rows are locked last, as routing does.
-        subtract_counts(cells)
+        if case_key is not None:
+            _take_away(case, cells)
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _take_away(case: Case, cells: list[Cell]) -> None:
+    """Her -1 change, pending (intake/actions/pattern_changes.py). Her withdrawal never fails for
+    the counts' sake: without a routing key to seal to (none active), her reports stay."""
+    try:
+        record_changes([cells], -1)
+    except (ImproperlyConfigured, ValueError):
+        logger.exception(
+            "case %s: no change could be sealed to the routing key; counts kept", case.pk
+        )
 
 
 def _counted_cells(case: Case, case_key: bytes) -> list[Cell]:

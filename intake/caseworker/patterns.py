@@ -144,6 +144,7 @@ def patterns(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
         "column_totals": [entry_text(table.column_totals[c]) for c in table.columns],
         "total": entry_text(table.total),
         "threshold": settings.PATTERN_SMALL_CELL,
+        "flush_min": settings.PATTERN_FLUSH_MIN,
         "bars": bars,
         "chart_height": max(len(bars), 1) * CHART_ROW_HEIGHT,
         "chart_label_width": CHART_LABEL_WIDTH,

@@ -9,6 +9,7 @@ from intake.models.accountability import (
     DocumentationPackage,
     JusticeRecipient,
     PackagedCase,
+    PatternChange,
     PatternCount,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "Message",
     "Note",
     "PackagedCase",
+    "PatternChange",
     "PatternCount",
     "RecipientKey",
     "Referral",

@@ -10,6 +10,9 @@ counts of what is happening.
   survivors who agreed. No row names a case; what a case added is sealed in the case
   (`Case.pattern_record`), so that her withdrawal can take it away again
   (intake/actions/patterns.py).
+- `PatternChange`: a change to the counts not yet applied, sealed to the routing key. Routing and
+  withdrawal add one per account; a beat task applies them only in mixes of at least
+  PATTERN_FLUSH_MIN, in a transaction of its own (intake/actions/pattern_changes.py).
 
 The survivor's choices themselves are sealed in the case (`Case.justice_consent`): the database
 says only that a choice exists, not which.
@@ -129,3 +132,18 @@ class PatternCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} {self.country} {self.harm}: {self.count}"
+
+
+class PatternChange(models.Model):
+    """One pending change to the pattern counts: the cells and +1 or -1, sealed with HPKE to the
+    routing key `key_id` and padded to one length (intake/actions/pattern_changes.py).
+
+    Only ciphertext: no case, no key to anything, no time. Every routed account adds one (an
+    empty one if she did not agree to be counted) and every withdrawal one (empty if nothing of
+    hers was counted), so neither the row nor its length says who agreed or what she said."""
+
+    key_id = models.CharField(max_length=64)
+    sealed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"pending pattern change {self.pk}"

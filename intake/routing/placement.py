@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from intake import crypto
 from intake.actions.grants import Grant, grant_cases
-from intake.actions.patterns import count_cases
+from intake.actions.pattern_changes import count_cases
 from intake.actions.sealed_json import open_json
 from intake.crypto import unwrapping
 from intake.models import Case, KeyWrap, RecipientKey, RoutingJob, StaffProfile, current_hour
@@ -329,10 +329,11 @@ def route_case(case_pk: int, token: str | None = None) -> Batch:
             claimed_at=None,
             claimed_by="",
         )
-        # Pattern counts (issue 17): every case of the batch not counted before adds its cells
-        # if she agreed, and gets its sealed record (empty if she did not) in this transaction,
-        # so that a case is counted exactly once (intake/actions/patterns.py). Last: the count
-        # rows are locked after everything shared with other batches (caseworkers, audit).
+        # Pattern counts (issue 17): every case of the batch not counted before adds a pending
+        # change sealed to the routing key (empty if she did not agree) and gets its sealed
+        # record in this transaction, so that a case is counted exactly once. The counts
+        # themselves are not written here: a transaction of its own applies the changes of many
+        # accounts at once (intake/actions/pattern_changes.py).
         update_from_values(
             Case,
             "pattern_record = placed.column2",

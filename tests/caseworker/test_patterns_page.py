@@ -140,6 +140,14 @@ def test_nothing_counted_yet(coordinator) -> None:
     assert "Nothing is counted yet." in page
 
 
+def test_the_page_says_the_counts_wait_for_enough_accounts(coordinator, settings) -> None:
+    """They change only in mixes of PATTERN_FLUSH_MIN accounts (intake/actions/pattern_changes.py):
+    the page says so, with the number in force."""
+    settings.PATTERN_FLUSH_MIN = 12
+    page = sign_in(Client(), coordinator).get(PAGE).content.decode()
+    assert "The numbers change only once at least 12 accounts have been routed or withdrawn" in page
+
+
 def test_a_formula_typed_as_a_country_stays_text_in_the_csv(coordinator) -> None:
     for place in ('=hyperlink("http://x")', "+1+1", "-2+3", "@sum(a1)"):
         count(10, country=place)

@@ -1,6 +1,11 @@
 """Pattern counts follow routing, only with her consent, once per account; her withdrawal takes
 them away again, the retention purge keeps them; nothing in the database ties a count to a case
-in the clear (intake/actions/patterns.py, docs/accountability.md)."""
+in the clear (intake/actions/patterns.py, docs/accountability.md).
+
+Routing and withdrawal add pending changes sealed to the routing key; the beat task
+apply_pattern_changes applies them, run here in-process (`flush()`). Its minimum is 1 in this
+module, so each test sees what its accounts did; tests/routing/test_pattern_flush.py checks the
+minimum, the sealing and the flush itself."""
 
 from datetime import timedelta
 
@@ -13,8 +18,8 @@ from django.utils import timezone
 from intake import actions, routing
 from intake.actions.patterns import cells_of, month_of, open_record, place
 from intake.answers import HARMS
-from intake.models import Case, PatternCount, RoutingJob
-from intake.tasks import purge_expired_cases
+from intake.models import Case, PatternChange, PatternCount, RecipientKey, RoutingJob
+from intake.tasks import apply_pattern_changes, purge_expired_cases
 from tests.caseworker.conftest import make_persona
 from tests.conftest import routing_case_key
 from tests.intake.conftest import account_data, send
@@ -49,6 +54,16 @@ def submit(service_keys, statistics: bool | None, client: Client | None = None, 
     return case, case_key, receipt
 
 
+@pytest.fixture(autouse=True)
+def flush_every_change(settings) -> None:
+    settings.PATTERN_FLUSH_MIN = 1
+
+
+def flush() -> int:
+    """The beat task, in-process: applies whatever is pending."""
+    return apply_pattern_changes()
+
+
 def counts() -> dict[tuple[str, str, str, str, str], int]:
     return {
         (row.month, row.country, row.region, row.age_group, row.harm): row.count
@@ -72,6 +87,9 @@ def test_an_account_she_agreed_to_count_adds_one_report_per_kind_of_harm(
 ) -> None:
     case, case_key, _ = submit(service_keys, statistics=True)
     assert routing.route_case(case.pk).outcome == "routed"
+    # Pending until the flush: routing never writes the counts itself.
+    assert counts() == {}
+    assert flush() == 1
     expected = {
         ("2025-03", "sudan", "north darfur", "adult", "sexual_violence"): 1,
         ("2025-03", "sudan", "north darfur", "adult", "threats"): 1,
@@ -86,6 +104,9 @@ def test_an_account_she_did_not_agree_to_count_adds_nothing_but_is_marked_counte
 ) -> None:
     case, case_key, _ = submit(service_keys, statistics=statistics)
     assert routing.route_case(case.pk).outcome == "routed"
+    # A change all the same (an empty one): the pending rows do not say who agreed.
+    assert PatternChange.objects.count() == 1
+    assert flush() == 1
     assert counts() == {}
     # A sealed empty record all the same: whether the column is empty says nothing of her choice.
     assert record(case, case_key) == []
@@ -98,6 +119,7 @@ def test_spellings_of_one_place_are_one_cell(service_keys, caseworker_for_all) -
     routing.route_case(first.pk)
     routing.route_case(second.pk)
     routing.route_case(third.pk)
+    flush()
     assert counts() == {
         ("2025-03", "sudan", "north darfur", "adult", "threats"): 2,
         ("2025-03", "sudan", "north darfur", "adult", ""): 1,
@@ -108,16 +130,21 @@ def test_routing_again_never_counts_again(service_keys, caseworker_for_all) -> N
     # Nobody speaks Persian: the case waits, is tried again, and again.
     case, _, _ = submit(service_keys, True, preferred_language="fa", harms=["threats"])
     assert routing.route_case(case.pk).outcome == "waiting"
+    assert flush() == 1
     assert sum(counts().values()) == 1
     assert routing.route_case(case.pk).outcome == "still-waiting"
     RoutingJob.objects.filter(case=case).update(state=RoutingJob.State.PENDING)
     assert routing.route_case(case.pk).outcome == "still-waiting"
+    assert not PatternChange.objects.exists()
+    assert flush() == 0
     assert sum(counts().values()) == 1
     # Someone who speaks Persian joins: routed at last, still counted once.
     make_persona("farsi@example.org", languages=["fa"])
     assert routing.route_case(case.pk).outcome == "routed"
     # And the message of a case already placed finds nothing to do.
     assert routing.route_case(case.pk).outcome == "not-claimed"
+    assert not PatternChange.objects.exists()
+    flush()
     assert counts() == {("2025-03", "sudan", "north darfur", "adult", "threats"): 1}
 
 
@@ -133,9 +160,14 @@ def test_a_batch_counts_every_case_in_a_fixed_number_of_statements(
             submit(service_keys, statistics=bool(index % 2), harms=["threats", "detention"])[0]
             for index in range(number)
         ]
+        pending = PatternChange.objects.count()
         with CaptureQueriesContext(connection) as captured:
             batch = routing.route_case(cases[0].pk)
         assert len(batch.placements) == number
+        # One change per case, non-consenting ones too, in one INSERT.
+        assert PatternChange.objects.count() - pending == number
+        inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "intake_patternchange"')]
+        assert len(inserts) == 1
         return len(captured)
 
     assert statements(3) == statements(6)
@@ -164,6 +196,7 @@ def test_the_records_length_says_nothing_of_her_choice(service_keys, caseworker_
     cases = [longest, agreed, refused, before]
     for case in cases:
         routing.route_case(case.pk)
+    flush()
     records = Case.objects.filter(pk__in=[case.pk for case in cases]).values_list(
         "pattern_record", flat=True
     )
@@ -186,11 +219,17 @@ def test_her_withdrawal_takes_her_reports_away(service_keys, caseworker_for_all)
     other, _, _ = submit(service_keys, True, harms=["threats"])
     routing.route_case(hers.pk)
     routing.route_case(other.pk)
+    flush()
     cell = ("2025-03", "sudan", "north darfur", "adult", "threats")
     assert counts()[cell] == 2
+    before = counts()
     assert survivor.post("/en/intake/return/", {"receipt": receipt}).status_code == 302
     response = survivor.post("/en/intake/my-account/withdraw/", {"confirm": "on"})
     assert "What you shared was deleted" in response.content.decode()
+    # Not in the withdrawal's transaction (the one with its audit line): a pending change.
+    assert counts() == before
+    assert PatternChange.objects.count() == 1
+    assert flush() == 1
     # The other account's report stays; her cell of her own is gone, not left at zero.
     assert counts() == {cell: 1}
 
@@ -198,8 +237,10 @@ def test_her_withdrawal_takes_her_reports_away(service_keys, caseworker_for_all)
 def test_a_withdrawal_never_takes_a_count_below_zero(service_keys, caseworker_for_all) -> None:
     case, case_key, _ = submit(service_keys, True, harms=["threats"])
     routing.route_case(case.pk)
+    flush()
     PatternCount.objects.update(count=0)
     actions.withdraw_case(case, case_key=case_key)
+    assert flush() == 1
     assert counts() == {}
 
 
@@ -208,10 +249,23 @@ def test_a_record_that_does_not_open_never_stops_her_withdrawal(
 ) -> None:
     case, case_key, _ = submit(service_keys, True, harms=["threats"])
     routing.route_case(case.pk)
+    flush()
     Case.objects.filter(pk=case.pk).update(pattern_record=b"\x01" + bytes(40))
     actions.withdraw_case(case, case_key=case_key)
     assert not Case.objects.filter(pk=case.pk).exists()
+    # An empty change, as every withdrawal adds one.
+    assert flush() == 1
     assert sum(counts().values()) == 1  # kept: nothing says which cells were hers
+
+
+def test_no_routing_key_never_stops_her_withdrawal(service_keys, caseworker_for_all) -> None:
+    case, case_key, _ = submit(service_keys, True, harms=["threats"])
+    routing.route_case(case.pk)
+    flush()
+    RecipientKey.objects.update(active=False)
+    actions.withdraw_case(case, case_key=case_key)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert sum(counts().values()) == 1  # kept: no change could be sealed
 
 
 def test_a_withdrawal_before_routing_takes_nothing(service_keys) -> None:
@@ -221,17 +275,21 @@ def test_a_withdrawal_before_routing_takes_nothing(service_keys) -> None:
     )  # fmt: skip
     case, case_key, _ = submit(service_keys, True, harms=["threats"])
     actions.withdraw_case(case, case_key=case_key)
+    assert flush() == 1  # an empty change
     assert sum(counts().values()) == 3
 
 
 def test_the_retention_purge_keeps_the_counts(service_keys, caseworker_for_all, settings) -> None:
     case, _, _ = submit(service_keys, True)
     routing.route_case(case.pk)
+    flush()
     before = counts()
     long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS_AFTER_CLOSE + 1)
     Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED, updated_hour=long_ago)
     assert purge_expired_cases() == 1
     assert not Case.objects.exists()
+    assert not PatternChange.objects.exists()  # the purge adds no change
+    assert flush() == 0
     assert counts() == before != {}
 
 
