@@ -27,6 +27,8 @@ from intake.models import (
     Case,
     JusticeRecipient,
     Message,
+    PatternChange,
+    PatternCount,
     RecipientKey,
     RoutingJob,
     StaffProfile,
@@ -113,6 +115,9 @@ def test_a_fresh_database_gets_examples_placed_by_routing(var: Path, tasks: str)
     assert Case.objects.filter(urgent=True).count() == 1
     assert Case.objects.filter(status=Case.Status.ACKNOWLEDGED).count() == 2
     assert Message.objects.count() == 2
+    # Every example agreed to be counted: the coordinators' pattern page has counts.
+    assert PatternCount.objects.exists()
+    assert not PatternChange.objects.exists()
     # Every receipt is printed, kept for this user only, and opens its account.
     path = var / "demo-survivors.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
