@@ -7,14 +7,13 @@ The public key goes to AUDIT_CHECKPOINT_PUBLIC_KEY_FILE (or --public-key-file), 
 `manage.py verify_audit --checkpoints`; keep a copy off the server with the checkpoints.
 """
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from intake import audit
-from intake.management.commands.init_keys import write_private_key
+from intake.management.commands.init_keys import write_key_pair
 
 
 class Command(BaseCommand):
@@ -25,20 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--public-key-file", default=settings.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not options["private_key_file"] or not options["public_key_file"]:
-            raise CommandError(
-                "set AUDIT_CHECKPOINT_KEY_FILE and AUDIT_CHECKPOINT_PUBLIC_KEY_FILE, or pass "
-                "--private-key-file and --public-key-file"
-            )
-        private_path = Path(options["private_key_file"])
-        public_path = Path(options["public_key_file"])
-        for path in (private_path, public_path):
-            if path.exists():
-                raise CommandError(f"{path} exists; move it away first (never overwrite a key)")
-        private, public = audit.new_checkpoint_key_pair()
-        write_private_key(private_path, private)
-        public_path.parent.mkdir(parents=True, exist_ok=True)
-        public_path.write_bytes(public)
+        private_path, public_path = write_key_pair(
+            options["private_key_file"],
+            options["public_key_file"],
+            audit.new_checkpoint_key_pair(),
+            names="AUDIT_CHECKPOINT_KEY_FILE and AUDIT_CHECKPOINT_PUBLIC_KEY_FILE",
+        )
         key_id = audit.key_id(audit.load_public_key(public_path))
         self.stdout.write(
             f"audit checkpoint key {key_id}: private key in {private_path} (worker only), "

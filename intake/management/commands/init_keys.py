@@ -28,6 +28,26 @@ def write_private_key(path: Path, private: bytes) -> None:
         handle.write(private)
 
 
+def write_key_pair(
+    private_file: str, public_file: str, pair: tuple[bytes, bytes], *, names: str
+) -> tuple[Path, Path]:
+    """Write a new signing key pair: the private half readable by its owner only, the public half
+    beside it. Both paths are required (`names` says which settings give them), and an existing
+    file is never overwritten: whoever checks signatures already trusts the key in it
+    (init_audit_key, init_package_key)."""
+    if not private_file or not public_file:
+        raise CommandError(f"set {names}, or pass --private-key-file and --public-key-file")
+    private_path, public_path = Path(private_file), Path(public_file)
+    for path in (private_path, public_path):
+        if path.exists():
+            raise CommandError(f"{path} exists; move it away first (never overwrite a key)")
+    private, public = pair
+    write_private_key(private_path, private)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    public_path.write_bytes(public)
+    return private_path, public_path
+
+
 def read_private_key(path: Path) -> bytes:
     data = path.read_bytes()
     if len(data) != crypto.PRIVATE_KEY_BYTES:

@@ -8,13 +8,12 @@ packages to, by a channel of its own, so they can check each package with
 scripts/verify_package.py. A key is never overwritten: recipients already trust it.
 """
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from intake.management.commands.init_keys import write_private_key
+from intake.management.commands.init_keys import write_key_pair
 from intake.packages import signing
 
 
@@ -26,21 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--public-key-file", default=settings.PACKAGE_SIGNING_PUBLIC_KEY_FILE)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not options["private_key_file"] or not options["public_key_file"]:
-            raise CommandError(
-                "set PACKAGE_SIGNING_KEY_FILE and PACKAGE_SIGNING_PUBLIC_KEY_FILE, or pass "
-                "--private-key-file and --public-key-file"
-            )
-        private_path = Path(options["private_key_file"])
-        public_path = Path(options["public_key_file"])
-        for path in (private_path, public_path):
-            if path.exists():
-                raise CommandError(f"{path} exists; move it away first (never overwrite a key)")
-        private, public = signing.new_key_pair()
-        write_private_key(private_path, private)
-        public_path.parent.mkdir(parents=True, exist_ok=True)
-        public_path.write_bytes(public)
-        key = signing.parse_public_pem(public)
+        private_path, public_path = write_key_pair(
+            options["private_key_file"],
+            options["public_key_file"],
+            signing.new_key_pair(),
+            names="PACKAGE_SIGNING_KEY_FILE and PACKAGE_SIGNING_PUBLIC_KEY_FILE",
+        )
+        key = signing.parse_public_pem(public_path.read_bytes())
         self.stdout.write(
             f"package signing key {signing.fingerprint(key)}: private key in {private_path} "
             f"(web only), public key in {public_path} (give it to recipients)"
