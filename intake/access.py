@@ -11,9 +11,10 @@ views that import them from here.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
 
 from intake import audit, crypto
@@ -40,6 +41,7 @@ from intake.models import (
     RecipientKey,
     RoutingJob,
     StaffProfile,
+    plain_sql,
 )
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "end_survivor_session",
     "forget_staff_key",
     "holds_staff_key",
+    "may_open_cases",
     "open_case_with_receipt",
     "staff_private_key",
     "staff_profile",
@@ -130,7 +133,7 @@ class CaseNotAvailable(Exception):
     as for a case that does not exist, so nothing is learned about other cases."""
 
 
-def _may_open_cases(profile: StaffProfile) -> bool:
+def may_open_cases(profile: StaffProfile) -> bool:
     """Vetted with the vetting not past its date (checked here at every opening, not only by the
     daily task that marks it expired), and a key to open wraps with."""
     return profile.vetted_now and profile.has_key
@@ -141,49 +144,89 @@ def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
 
     Each case comes once without a DISTINCT: the join is on this recipient's wraps, and there is
     at most one wrap per case and recipient (KeyWrap's one_wrap_per_recipient)."""
-    if not _may_open_cases(profile):
+    if not may_open_cases(profile):
         return Case.objects.none()
     return Case.objects.filter(wraps__recipient=profile.recipient)
 
 
+# The case a staff member opens, with their wrap of it and its routing job (the case page shows
+# its deadline), in one query written out: the ORM took longer to build this join than
+# PostgreSQL to run it, a seventh of a case page's time (docs/performance.md, issue 16). A case
+# has at most one wrap per recipient (KeyWrap's one_wrap_per_recipient) and one routing job.
+_CASE_FOR_STAFF_SQL = """
+SELECT c.*, w.wrapped AS wrap_wrapped, w.key_id AS wrap_key_id,
+       j.id AS job_id, j.available_at AS job_available_at, j.urgent AS job_urgent
+FROM intake_case AS c
+JOIN intake_keywrap AS w ON w.case_id = c.id AND w.recipient = %s
+LEFT JOIN intake_routingjob AS j ON j.case_id = c.id
+WHERE c.public_id = %s
+"""
+
+
+def _case_for_staff(public_id: uuid.UUID | str, recipient: str) -> tuple[Case, bytes, str] | None:
+    """The case with this public id wrapped to `recipient`, its wrap and wrap key id, or None.
+    The case comes with its routing job (only its deadline's fields; the others load if read),
+    as `select_related` would give it."""
+    try:
+        public = plain_sql.as_uuid(public_id)
+    except ValueError:
+        return None
+    public_id_field = Case._meta.get_field("public_id")
+    found = list(
+        Case.objects.raw(
+            _CASE_FOR_STAFF_SQL,
+            [recipient, public_id_field.get_db_prep_value(public, connection)],
+        )
+    )
+    if not found:
+        return None
+    case = found[0]
+    job = None
+    if case.job_id is not None:  # type: ignore[attr-defined]
+        known = {
+            "id": case.job_id,  # type: ignore[attr-defined]  # the query's own columns
+            "case_id": case.pk,
+            "available_at": plain_sql.as_utc(case.job_available_at),  # type: ignore[attr-defined]
+            "urgent": bool(case.job_urgent),  # type: ignore[attr-defined]
+        }
+        # from_db takes the values in the model's field order (the others are deferred).
+        names = [f.attname for f in RoutingJob._meta.concrete_fields if f.attname in known]
+        job = RoutingJob.from_db(connection.alias, names, [known[name] for name in names])
+        RoutingJob.case.field.set_cached_value(job, case)
+    Case.routing_job.related.set_cached_value(case, job)
+    return case, bytes(case.wrap_wrapped), case.wrap_key_id  # type: ignore[attr-defined]
+
+
 def decrypt_case_for_staff(
-    request: HttpRequest, profile: StaffProfile, public_id: str, *, action: str
+    request: HttpRequest, profile: StaffProfile, public_id: uuid.UUID | str, *, action: str
 ) -> tuple[Case, bytes]:
     """Open a case for the signed-in staff member and write the audit entry for it.
 
     Only a vetted staff member with a key opens a case, only one wrapped to them, and only with
     the private key unlocked in this login. Every opening is in the audit log as `action`.
     """
-    if not _may_open_cases(profile):
+    if not may_open_cases(profile):
         raise CaseNotAvailable
-    wrap = (
-        KeyWrap.objects.filter(case__public_id=public_id, recipient=profile.recipient)
-        # The routing job too: the case page shows its deadline (one query less).
-        .select_related("case", "case__routing_job")
-        .first()
-    )
-    if wrap is None:
+    found = _case_for_staff(public_id, profile.recipient)
+    if found is None:
         raise CaseNotAvailable
+    case, wrapped, key_id = found
     try:
         private = staff_private_key(request)
         case_key = unwrapping.unwrap_case_key(
-            bytes(wrap.wrapped),
-            private,
-            case_id=wrap.case.case_id,
-            recipient=profile.recipient,
-            key_id=wrap.key_id,
+            wrapped, private, case_id=case.case_id, recipient=profile.recipient, key_id=key_id
         )
     except (StaffKeyLocked, crypto.DecryptionError):
         raise CaseNotAvailable from None
-    audit.record(action, actor=profile.user, case=wrap.case)
-    return wrap.case, case_key
+    audit.record(action, actor=profile.user, case=case)
+    return case, case_key
 
 
 def coordinators_private_key(request: HttpRequest, profile: StaffProfile) -> bytes:
     """The coordinators' key, opened with this coordinator's own key unlocked in this login."""
     if (
         profile.role != StaffProfile.Role.COORDINATOR
-        or not _may_open_cases(profile)
+        or not may_open_cases(profile)
         or profile.coordinators_key_share is None
     ):
         raise CaseNotAvailable

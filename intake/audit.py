@@ -58,24 +58,68 @@ def entry(
     )
 
 
+# Appending is on every case opening, so its two statements are written out: building them with
+# the ORM (the newest entry; bulk_create) cost more than running them (docs/performance.md,
+# issue 16). The columns are AuditEntry's (intake/models/audit.py).
+_NEWEST_HASH_SQL = "SELECT entry_hash FROM intake_auditentry ORDER BY id DESC LIMIT 1"
+_INSERT_SQL = (
+    "INSERT INTO intake_auditentry "
+    "({id}actor_id, action, case_ref, subject_id, detail, hour, previous_hash, entry_hash) "
+    "VALUES {rows} RETURNING id"
+)
+
+
 def append(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     """Chain these entries, in order, after the newest one, and write them in one statement."""
+    if not entries:
+        return []
+    hour_field = AuditEntry._meta.get_field("hour")
     # No savepoint: if the entries cannot be written, the action they record must not commit
     # either (and each savepoint is a round trip to the database).
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # One appender at a time, until its transaction ends, so two entries never chain to the
         # same predecessor. Locking the newest row is not enough: a writer that waited for that
         # lock still gets the row it waited for, not the entry appended meanwhile. (SQLite, for
-        # `make run`, lets one transaction write at a time anyway.)
+        # `make run`, lets one transaction write at a time anyway.) The newest entry is read in a
+        # statement of its own, after the lock: a statement sees the rows committed when it
+        # starts.
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        last = AuditEntry.objects.order_by("-id").only("entry_hash").first()
-        previous = last.entry_hash if last else GENESIS
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        cursor.execute(_NEWEST_HASH_SQL)
+        newest = cursor.fetchone()
+        previous = newest[0] if newest else GENESIS
+        # Entries come with the ids the database gives them, or all with their own (as a test
+        # forging a rewritten entry does: tests/caseworker/test_audit_checkpoints.py).
+        given_ids = entries[0].pk is not None
+        if any((new.pk is not None) != given_ids for new in entries):
+            raise ValueError("give every entry an id, or none")
+        values: list[Any] = []
         for new in entries:
             new.previous_hash = previous
             new.entry_hash = previous = _hash(new)
-        return AuditEntry.objects.bulk_create(entries)
+            values += [new.pk] if given_ids else []
+            values += [
+                new.actor_id,
+                new.action,
+                new.case_ref,
+                new.subject_id,
+                new.detail,
+                hour_field.get_db_prep_value(new.hour, connection),
+                new.previous_hash,
+                new.entry_hash,
+            ]
+        row = "(" + ", ".join(["%s"] * (9 if given_ids else 8)) + ")"
+        cursor.execute(
+            _INSERT_SQL.format(
+                id="id, " if given_ids else "", rows=", ".join([row] * len(entries))
+            ),
+            values,
+        )
+        for new, (pk,) in zip(entries, cursor.fetchall(), strict=True):
+            new.pk = pk
+            new._state.adding = False
+            new._state.db = connection.alias
+    return list(entries)
 
 
 def record(

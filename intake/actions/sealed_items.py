@@ -3,11 +3,12 @@ pages that decrypt a whole case (intake.actions.read_models.read_case, read_note
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connection
 
 from intake.models import Case, sealed_item_name
+from intake.models.plain_sql import as_utc, as_uuid
 
 # A case page showed its messages, additions, files, referrals and notes with a query each; they
 # come in one (docs/performance.md, issue 16). Rows are (kind, id, public id, hour, sealed bytes,
@@ -65,12 +66,9 @@ def sealed_items(case: Case, *, notes: bool = False) -> dict[str, list[SealedIte
             _ITEMS_SQL + (_NOTES_SQL if notes else "") + " ORDER BY 1, 2", {"case": case.pk}
         )
         for kind, pk, public_id, hour, sealed, direction, author in cursor.fetchall():
-            # SQLite (make run) gives the uuid as hex and the hour without its time zone (stored
-            # in UTC), as text or as a naive datetime; PostgreSQL gives both as the ORM would.
-            public = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(public_id)
-            if isinstance(hour, str):
-                hour = datetime.fromisoformat(hour)
-            if hour.tzinfo is None:
-                hour = hour.replace(tzinfo=UTC)
-            items[kind].append(SealedItem(pk, public, hour, bytes(sealed), direction, author or ""))
+            items[kind].append(
+                SealedItem(
+                    pk, as_uuid(public_id), as_utc(hour), bytes(sealed), direction, author or ""
+                )
+            )
     return items

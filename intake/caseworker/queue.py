@@ -6,10 +6,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case as SqlCase  # not intake's Case
-from django.db.models import Count, F, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,37 +18,42 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from intake import actions
-from intake.access import StaffKeyLocked, cases_for_staff, staff_private_key
+from intake.access import StaffKeyLocked, may_open_cases, staff_private_key
 from intake.caseworker.decorators import staff_required
 from intake.caseworker.forms import AvailabilityForm, blank_field_group
 from intake.caseworker.summaries import deadline, harm_names, language_name
 from intake.models import Case, Message, StaffProfile
+from intake.models.plain_sql import as_optional_utc, as_utc, as_uuid
 from intake.templatetags.staff_time import time_ago, time_due
 
 QUEUE_PAGE_SIZE = 50
-# What a queue row reads of a case, its routing job and this caseworker's wrap, as plain values:
-# never the sealed account (answers, routing hints, contact), which a list has no use for. Plain
-# tuples rather than model objects: building 50 cases and their jobs was a fifth of the queue's
-# time (docs/performance.md, issue 16).
-QUEUE_COLUMNS = (
-    "pk",
-    "public_id",
-    "status",
-    "urgent",
-    "created_hour",
-    "routing_job__urgent",
-    "routing_job__available_at",
-    "wrap_id",
-    "wrap_key_id",
-    "sealed_summary",
-)
+# A queue page: the cases this caseworker holds (cases_for_staff's rule, intake/access.py: the
+# join on this recipient's wraps, at most one a case), open ones first: urgent, then the nearest
+# deadline (routing time plus the deadline); closed ones after them. What a row shows is read as
+# plain values, never the sealed account (answers, routing hints, contact), which a list has no
+# use for, with the page's counts (all, open, urgent) as window counts over every case held, in
+# one query written out: building it and the counts' query with the ORM, and 50 cases with their
+# routing jobs as model objects, was a third of the queue's time (docs/performance.md, issue 16).
+_QUEUE_PAGE_SQL = """
+SELECT c.id, c.public_id, c.status, c.urgent, c.created_hour, j.urgent, j.available_at,
+       w.id, w.key_id, w.queue_summary,
+       COUNT(*) OVER (),
+       SUM(CASE WHEN c.status IN ({finished}) THEN 0 ELSE 1 END) OVER (),
+       SUM(CASE WHEN c.status IN ({finished}) OR NOT c.urgent THEN 0 ELSE 1 END) OVER ()
+FROM intake_case AS c
+JOIN intake_keywrap AS w ON w.case_id = c.id AND w.recipient = %s
+LEFT JOIN intake_routingjob AS j ON j.case_id = c.id
+ORDER BY CASE WHEN c.status IN ({finished}) THEN 1 ELSE 0 END, c.urgent DESC, j.available_at,
+         c.created_hour, c.id
+LIMIT %s OFFSET %s
+"""
 # The case page's URL is reversed once a page, with this id in it, and each row's id put in its
 # place: a `{% url %}` a row was 6% of the queue's time (docs/performance.md, issue 16).
 _URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 
 class PageCase(NamedTuple):
-    """One case of a queue page as the page query reads it (QUEUE_COLUMNS, in order)."""
+    """One case of a queue page as _QUEUE_PAGE_SQL reads it (before its counts)."""
 
     pk: int
     public_id: uuid.UUID
@@ -62,6 +65,73 @@ class PageCase(NamedTuple):
     wrap_id: int
     wrap_key_id: str
     sealed_summary: bytes | memoryview | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    total: int
+    open: int
+    urgent: int
+
+
+def _page_query(profile: StaffProfile, number: int) -> tuple[list[PageCase], QueueCounts]:
+    """Page `number` (from 1) of this caseworker's queue, and the counts; no rows and zero counts
+    past the last page."""
+    if not may_open_cases(profile):  # none while not vetted, as cases_for_staff
+        return [], QueueCounts(0, 0, 0)
+    finished: list[str] = [str(status) for status in Case.FINISHED]
+    placeholders = ", ".join(["%s"] * len(finished))
+    sql = _QUEUE_PAGE_SQL.format(finished=placeholders)
+    parameters: list[str | int] = [
+        *finished,
+        *finished,
+        profile.recipient,
+        *finished,
+        QUEUE_PAGE_SIZE,
+        (number - 1) * QUEUE_PAGE_SIZE,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        found = cursor.fetchall()
+    if not found:
+        return [], QueueCounts(0, 0, 0)
+    total, still_open, urgent = found[0][10:]
+    return [_page_case(row[:10]) for row in found], QueueCounts(total, int(still_open), int(urgent))
+
+
+def _page_case(values: tuple[Any, ...]) -> PageCase:
+    pk, public_id, status, urgent, created_hour, job_urgent, routed_at, wrap, key_id, summary = (
+        values
+    )
+    return PageCase(
+        pk,
+        as_uuid(public_id),
+        status,
+        bool(urgent),
+        as_utc(created_hour),
+        None if job_urgent is None else bool(job_urgent),
+        as_optional_utc(routed_at),
+        wrap,
+        key_id,
+        summary,
+    )
+
+
+def _queue_page(profile: StaffProfile, asked: str | None) -> tuple[Page[PageCase], QueueCounts]:
+    """The page asked for, as Paginator.get_page gives it (the first for a page number that is
+    not one, the last for one past the end), with its cases as PageCase."""
+    try:
+        number = max(1, int(asked or 1))
+    except ValueError:
+        number = 1
+    cases, counts = _page_query(profile, number)
+    if not cases and number > 1:  # past the end (an old link): the last page
+        _none, counts = _page_query(profile, 1)
+        number = max(1, -(-counts.total // QUEUE_PAGE_SIZE))
+        cases, counts = _page_query(profile, number)
+    paginator: Paginator[PageCase] = Paginator([], QUEUE_PAGE_SIZE)
+    paginator.count = counts.total  # counted by the page query: the paginator does not count
+    return Page(cases, number, paginator), counts
 
 
 @dataclass(frozen=True)
@@ -87,46 +157,18 @@ class QueueRow:
 @require_GET
 @staff_required
 def queue(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
-    # Open cases first: urgent, then the nearest deadline (routing time plus the deadline); closed
-    # ones after them. A page holds QUEUE_PAGE_SIZE rows, and what they show comes in a fixed
-    # number of queries however many cases there are (tests/caseworker/test_query_counts.py),
-    # so a caseworker who has held hundreds of cases over the years still gets a quick page.
-    finished = list(Case.FINISHED)
-    mine = cases_for_staff(profile)
-    # The paginator's total and the open and urgent counts in one query.
-    still_open = ~Q(status__in=finished)
-    counts = mine.aggregate(
-        total=Count("id"),
-        open=Count("id", filter=still_open),
-        urgent=Count("id", filter=still_open & Q(urgent=True)),
-    )
-    cases = (
-        mine.annotate(
-            finished=SqlCase(
-                When(status__in=finished, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            # This caseworker's wrap of each case, with its sealed queue summary: the join
-            # cases_for_staff filtered on (this recipient's wraps), not another one.
-            wrap_id=F("wraps__id"),
-            wrap_key_id=F("wraps__key_id"),
-            sealed_summary=F("wraps__queue_summary"),
-        )
-        .order_by("finished", "-urgent", "routing_job__available_at", "created_hour")
-        .values_list(*QUEUE_COLUMNS)
-    )
-    paginator = Paginator(cases, QUEUE_PAGE_SIZE)
-    paginator.count = counts["total"]  # counted above: the paginator does not count again
-    page = paginator.get_page(request.GET.get("page"))
-    rows = queue_rows(request, profile, [PageCase(*values) for values in page])
+    # A fixed number of queries whatever the number of cases
+    # (tests/caseworker/test_query_counts.py), so a caseworker who has held hundreds of cases
+    # over the years still gets a quick page.
+    page, counts = _queue_page(profile, request.GET.get("page"))
+    rows = queue_rows(request, profile, list(page))
     context = {
         "profile": profile,
         "page": page,
         "rows": rows,
         "table_rows": table_rows(rows),
-        "open_count": counts["open"],
-        "urgent_count": counts["urgent"],
+        "open_count": counts.open,
+        "urgent_count": counts.urgent,
         "can_receive": profile.vetted_now,
         "availability_field": blank_field_group(
             AvailabilityForm(initial={"available": "yes" if profile.available else "no"}),

@@ -66,8 +66,8 @@ def test_query_budgets_of_the_caseworker_pages(service_keys, caseworker, other_c
     """What each page reads, counted (docs/performance.md, "Caseworker pages (issue 16)"). Every
     staff page: the session, the user, the second factor, the staff profile (read once: the
     layout uses the one the view read) and no session write within a minute of the last one.
-    The queue adds its counts (one query), its page of cases (with this caseworker's wraps and
-    their queue summaries) and the new-message marks. A case page adds the wrap (with the case
+    The queue adds its page of cases (with this caseworker's wraps, their queue summaries and
+    the counts of all, open and urgent cases, in one query) and the new-message marks. A case page adds the wrap (with the case
     and its routing job), the audit entry (lock, newest entry, insert), and its messages,
     additions, files, referrals and notes in one query; the colleagues a case can be handed to
     are read on the hand-over page only."""
@@ -82,5 +82,5 @@ def test_query_budgets_of_the_caseworker_pages(service_keys, caseworker, other_c
     queue, _ = page_queries(client, "/caseworker/")
     case_page, _ = page_queries(client, f"/caseworker/cases/{case.public_id}/")
     assert conduct == 4
-    assert queue == conduct + 3
+    assert queue == conduct + 2
     assert case_page == conduct + 5

@@ -260,6 +260,18 @@ def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, servic
     received_cell = 'data-label="Status">Received'
     assert rows.count(closed_cell) == 3
     assert rows.rindex(received_cell) < rows.index(closed_cell)
+    # An old link past the end gives the last page, a page number that is not one the first,
+    # as Django's Paginator.get_page would; the urgent count is of open cases only.
+    assert client.get("/caseworker/?page=9").content.decode().count('href="/caseworker/cases/') == 6
+    assert (
+        client.get("/caseworker/?page=x").content.decode().count('href="/caseworker/cases/')
+        == QUEUE_PAGE_SIZE
+    )
+    Case.objects.update(urgent=False)
+    Case.objects.filter(pk__in=closed[:4]).update(urgent=True)
+    Case.objects.filter(pk=first.pk).update(urgent=True)
+    page_one = client.get("/caseworker/").content.decode()
+    assert "1 urgent" in page_one, page_one
 
 
 def test_the_load_a_coordinator_sees_is_the_load_routing_uses(coordinator, service_keys) -> None:
