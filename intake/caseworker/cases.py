@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from intake import actions
 from intake.access import CaseNotAvailable, cases_for_staff, decrypt_case_for_staff
 from intake.answers import answer_rows
+from intake.caseworker.case_urls import case_page_urls
 from intake.caseworker.decorators import Finder, ask_password_again, staff_required
 from intake.caseworker.forms import (
     ColleagueForm,
@@ -71,6 +72,7 @@ def _render_case(
     referral_form = referral_form or ReferralForm()
     context = {
         "case": case,
+        "urls": case_page_urls(case.public_id),
         "view": view,
         "rows": answer_rows(view.answers),
         # The kinds of harm, said before the account is unfolded (a content note).

@@ -10,7 +10,6 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from intake import actions
 from intake.access import StaffKeyLocked, may_open_cases, staff_private_key
+from intake.caseworker.case_urls import case_url
 from intake.caseworker.decorators import staff_required
 from intake.caseworker.forms import AvailabilityForm, blank_field_group
 from intake.caseworker.summaries import deadline, harm_names, language_name
@@ -47,9 +47,6 @@ ORDER BY CASE WHEN c.status IN ({finished}) THEN 1 ELSE 0 END, c.urgent DESC, j.
          c.created_hour, c.id
 LIMIT %s OFFSET %s
 """
-# The case page's URL is reversed once a page, with this id in it, and each row's id put in its
-# place: a `{% url %}` a row was 6% of the queue's time (docs/performance.md, issue 16).
-_URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 
 class PageCase(NamedTuple):
@@ -192,7 +189,6 @@ def queue_rows(
     """
     new_messages = _new_messages([case.pk for case in cases])
     summaries = _summaries(request, profile, cases)
-    case_url = reverse("caseworker:case", args=[_URL_PLACEHOLDER])
     # Texts made once a page: rows share statuses, hours (times are kept to the hour),
     # languages and kinds of harm.
     statuses = {code: str(label) for code, label in Case.Status.choices}
@@ -216,7 +212,7 @@ def queue_rows(
         case_id = str(case.public_id)
         rows.append(
             QueueRow(
-                url=case_url.replace(_URL_PLACEHOLDER, case_id),
+                url=case_url("case", case.public_id),
                 reference=case_id[:8],
                 urgent=case.urgent,
                 status=statuses.get(case.status, case.status),

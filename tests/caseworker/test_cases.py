@@ -75,6 +75,31 @@ def test_the_assigned_caseworker_can_use_every_case_url(submitted, caseworker) -
         assert response.status_code in expected, (url, response.status_code)
 
 
+def test_the_case_page_forms_post_where_reverse_says(submitted, caseworker) -> None:
+    """The case page's addresses are reversed once with a placeholder id
+    (intake/caseworker/case_urls.py): each is the one reverse() gives for this case, also under
+    a script prefix (a portal served below a path)."""
+    from django.urls import reverse, set_script_prefix
+
+    from intake.caseworker.case_urls import CASE_PAGE_ACTIONS, case_page_urls
+
+    case, _, _ = submitted
+    page = sign_in(Client(), caseworker).get(f"/caseworker/cases/{case.public_id}/")
+    content = page.content.decode()
+    urls = case_page_urls(case.public_id)
+    for name in CASE_PAGE_ACTIONS:
+        assert urls[name] == reverse(f"caseworker:{name}", args=[case.public_id]), name
+        # On the page (the referral form only once the survivor agrees to a referral).
+        assert name == "add_referral" or f'"{urls[name]}"' in content, name
+    try:
+        set_script_prefix("/portal/")
+        assert case_page_urls(case.public_id)["reply"] == (
+            f"/portal/caseworker/cases/{case.public_id}/reply/"
+        )
+    finally:
+        set_script_prefix("/")
+
+
 @pytest.mark.parametrize("persona", ["other_caseworker", "unvetted_caseworker", "coordinator"])
 def test_anyone_else_gets_a_404(submitted, persona, request: pytest.FixtureRequest) -> None:
     case, _, _ = submitted
