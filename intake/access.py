@@ -12,6 +12,7 @@ views that import them from here.
 
 import logging
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, models
@@ -154,7 +155,7 @@ def cases_for_staff(profile: StaffProfile) -> "models.QuerySet[Case]":
 # PostgreSQL to run it, a seventh of a case page's time (docs/performance.md, issue 16). A case
 # has at most one wrap per recipient (KeyWrap's one_wrap_per_recipient) and one routing job.
 _CASE_FOR_STAFF_SQL = """
-SELECT c.*, w.wrapped AS wrap_wrapped, w.key_id AS wrap_key_id,
+SELECT c.*, w.id AS wrap_id, w.wrapped AS wrap_wrapped, w.key_id AS wrap_key_id,
        j.id AS job_id, j.available_at AS job_available_at, j.urgent AS job_urgent
 FROM intake_case AS c
 JOIN intake_keywrap AS w ON w.case_id = c.id AND w.recipient = %s
@@ -163,8 +164,15 @@ WHERE c.public_id = %s
 """
 
 
-def _case_for_staff(public_id: uuid.UUID | str, recipient: str) -> tuple[Case, bytes, str] | None:
-    """The case with this public id wrapped to `recipient`, its wrap and wrap key id, or None.
+class _StaffWrap(NamedTuple):
+    case: Case
+    wrap_id: int
+    wrapped: bytes
+    key_id: str
+
+
+def _case_for_staff(public_id: uuid.UUID | str, recipient: str) -> _StaffWrap | None:
+    """The case with this public id wrapped to `recipient`, and its wrap, or None.
     The case comes with its routing job (only its deadline's fields; the others load if read),
     as `select_related` would give it."""
     try:
@@ -194,7 +202,35 @@ def _case_for_staff(public_id: uuid.UUID | str, recipient: str) -> tuple[Case, b
         job = RoutingJob.from_db(connection.alias, names, [known[name] for name in names])
         RoutingJob.case.field.set_cached_value(job, case)
     Case.routing_job.related.set_cached_value(case, job)
-    return case, bytes(case.wrap_wrapped), case.wrap_key_id  # type: ignore[attr-defined]
+    return _StaffWrap(
+        case,
+        case.wrap_id,  # type: ignore[attr-defined]
+        bytes(case.wrap_wrapped),  # type: ignore[attr-defined]
+        case.wrap_key_id,  # type: ignore[attr-defined]
+    )
+
+
+# A staff wrap is resealed the first time its case is opened: the case key, as HPKE gave it, is
+# sealed again under the staff member's resealing key (crypto.reseal_for_recipient, AES-GCM,
+# bound to the case, the recipient and the key version) and stored in the wrap's place, so the
+# next opening needs no HPKE decapsulation and no parsing of the private key (a tenth of a case
+# page's time; docs/performance.md, issue 16). Only the same private key opens either form, as
+# for the queue summaries (docs/security.md, section 6). Staff wraps are opened here only.
+CASE_KEY_RESEALED = "case-key"
+_RESEAL_SQL = "UPDATE intake_keywrap SET wrapped = %s WHERE id = %s AND wrapped = %s"
+
+
+def _open_staff_wrap(found: _StaffWrap, private: bytes, recipient: str) -> bytes:
+    bound = {"case_id": found.case.case_id, "recipient": recipient, "key_id": found.key_id}
+    resealing = crypto.resealing_key(private)
+    if crypto.is_resealed(found.wrapped):
+        return crypto.open_resealed(found.wrapped, resealing, purpose=CASE_KEY_RESEALED, **bound)
+    case_key = unwrapping.unwrap_case_key(found.wrapped, private, **bound)
+    resealed = crypto.reseal_for_recipient(case_key, resealing, purpose=CASE_KEY_RESEALED, **bound)
+    # Only if the wrap is still the one opened (not replaced or resealed meanwhile).
+    with connection.cursor() as cursor:
+        cursor.execute(_RESEAL_SQL, [resealed, found.wrap_id, found.wrapped])
+    return case_key
 
 
 def decrypt_case_for_staff(
@@ -210,16 +246,12 @@ def decrypt_case_for_staff(
     found = _case_for_staff(public_id, profile.recipient)
     if found is None:
         raise CaseNotAvailable
-    case, wrapped, key_id = found
     try:
-        private = staff_private_key(request)
-        case_key = unwrapping.unwrap_case_key(
-            wrapped, private, case_id=case.case_id, recipient=profile.recipient, key_id=key_id
-        )
+        case_key = _open_staff_wrap(found, staff_private_key(request), profile.recipient)
     except (StaffKeyLocked, crypto.DecryptionError):
         raise CaseNotAvailable from None
-    audit.record(action, actor=profile.user, case=case)
-    return case, case_key
+    audit.record(action, actor=profile.user, case=found.case)
+    return found.case, case_key
 
 
 def coordinators_private_key(request: HttpRequest, profile: StaffProfile) -> bytes:
