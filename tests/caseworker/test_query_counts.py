@@ -67,10 +67,10 @@ def test_query_budgets_of_the_caseworker_pages(service_keys, caseworker, other_c
     staff page: the session, the user, the second factor, the staff profile (read once: the
     layout uses the one the view read) and no session write within a minute of the last one.
     The queue adds its page of cases (with this caseworker's wraps, their queue summaries and
-    the counts of all, open and urgent cases, in one query) and the new-message marks. A case page adds the wrap (with the case
-    and its routing job), the audit entry (lock, newest entry, insert), and its messages,
-    additions, files, referrals and notes in one query; the colleagues a case can be handed to
-    are read on the hand-over page only."""
+    the counts of all, open and urgent cases, in one query) and the new-message marks. A case
+    page adds the wrap (with the case and its routing job), the audit entry (lock, newest entry,
+    insert), and its messages, additions, files, referrals and notes in one query; the
+    colleagues a case can be handed to are read on the hand-over page only."""
     send(Client(), account_data(narrative="At night."), files=[upload("evidence.pdf", PDF)])
     case = Case.objects.get()
     case_key = routing_case_key(case, service_keys.routing)
