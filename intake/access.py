@@ -111,6 +111,9 @@ def survivor_case(request: HttpRequest) -> tuple[Case, bytes]:
 # --- Staff: who may use the caseworker pages ----------------------------------------------------
 
 
+_STAFF_PROFILE_SQL = "SELECT * FROM intake_staffprofile WHERE user_id = %s"
+
+
 def staff_profile(request: HttpRequest) -> StaffProfile | None:
     """The signed-in user's staff profile, or None for anyone else.
 
@@ -120,9 +123,13 @@ def staff_profile(request: HttpRequest) -> StaffProfile | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    profile = StaffProfile.objects.filter(user=user).first()
-    if profile is not None:
-        profile.user = user
+    # Written out: on every staff request, building this query with the ORM cost more than
+    # running it (docs/performance.md, issue 16). At most one profile a user (a one-to-one).
+    found = list(StaffProfile.objects.raw(_STAFF_PROFILE_SQL, [user.pk]))
+    if not found:
+        return None
+    profile = found[0]
+    profile.user = user
     return profile
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
@@ -27,7 +29,19 @@ class SessionStore(db.SessionStore):
         self.stored_expiry: datetime | None = None
 
     def _get_session_from_db(self) -> Any:  # Django's loader (not in the type stubs)
-        stored = super()._get_session_from_db()  # type: ignore[misc]
+        """Django's loader, with its query written out: building it with the ORM cost more than
+        running it, on every signed-in request (docs/performance.md, issue 16). As Django's, a
+        session not found or expired is None and forgets its key."""
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        found = list(
+            self.model.objects.raw(
+                f"SELECT * FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608
+                [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
+            )
+        )
+        stored = found[0] if found else None
+        if stored is None:
+            self._session_key = None
         self.stored_expiry = stored.expire_date if stored is not None else None
         return stored
 
