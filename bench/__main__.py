@@ -871,8 +871,11 @@ def fill_database(template: "Case", profile: "StaffProfile", total: int) -> None
     added = copy_cases(template, caseworkers=[profile], count=mine)
     added += copy_cases(template, caseworkers=others, count=total - Case.objects.count())
     with connection.cursor() as cursor:
-        # As autovacuum would have done while the cases arrived over months.
-        cursor.execute("ANALYZE")
+        # As autovacuum would have done while the cases arrived over months. VACUUM too, not only
+        # ANALYZE: otherwise autovacuum, woken by 40,000 new rows, vacuums the tables during the
+        # first rounds, which then swung from 0.26x to 0.62x against the baseline page
+        # (docs/performance.md, "Third round").
+        cursor.execute("VACUUM (ANALYZE)")
     print(f"added {added} cases in {time.monotonic() - started:.1f} s")
 
 
