@@ -111,6 +111,9 @@ def test_caddys_page_for_a_body_over_its_limit_leads_back_to_the_form(
     photo.write_bytes(PNG)
     page.set_input_files("#attachments", str(photo))
     page.click("form button[type=submit]:not([formaction])")
+    # Caddy's page, up to its load event, so its style sheet is applied (computed styles are
+    # read below; read before it, the quick exit was once still unstyled on a busy machine).
+    page.wait_for_url(f"**/{lang}/intake/send/", wait_until="load")
     assert page.locator("html").get_attribute("lang") == lang
     assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "fa" else "ltr")
     assert page.locator("h1").count() == 1
