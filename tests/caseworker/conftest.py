@@ -161,3 +161,20 @@ def key_holding_coordinator(coordinator, service_keys) -> Persona:
         coordinators_key_file=str(service_keys.coordinators),
     )
     return coordinator
+
+
+@pytest.fixture
+def unwrapped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The case ids whose key is unwrapped with HPKE (intake.crypto.unwrapping.unwrap_case_key)
+    from now on in this test, in order."""
+    from intake.crypto import unwrapping
+
+    seen: list[str] = []
+    real_unwrap = unwrapping.unwrap_case_key
+
+    def counting_unwrap(*args: Any, **kwargs: Any) -> bytes:
+        seen.append(kwargs["case_id"])
+        return real_unwrap(*args, **kwargs)
+
+    monkeypatch.setattr(unwrapping, "unwrap_case_key", counting_unwrap)
+    return seen

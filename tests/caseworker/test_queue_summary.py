@@ -14,7 +14,7 @@ from django.test import Client
 
 from bench.seed import copy_cases
 from intake import actions, crypto
-from intake.crypto import keys, unwrapping
+from intake.crypto import keys
 from intake.models import AuditEntry, Case, KeyWrap
 from tests.caseworker.conftest import sign_in
 from tests.caseworker.test_cases import route_to
@@ -68,18 +68,10 @@ def test_the_queue_is_in_the_caseworkers_language(routed, caseworker) -> None:
 
 
 def test_showing_the_queue_neither_opens_the_account_nor_is_audited(
-    routed, caseworker, monkeypatch: pytest.MonkeyPatch
+    routed, caseworker, unwrapped: list[str]
 ) -> None:
     case, _ = routed
     client = sign_in(Client(), caseworker)
-    unwrapped: list[str] = []
-    real_unwrap = unwrapping.unwrap_case_key
-
-    def counting_unwrap(*args, **kwargs):
-        unwrapped.append(kwargs["case_id"])
-        return real_unwrap(*args, **kwargs)
-
-    monkeypatch.setattr(unwrapping, "unwrap_case_key", counting_unwrap)
     entries = AuditEntry.objects.count()
     page = client.get("/caseworker/").content.decode()
     assert "Forced marriage" in page

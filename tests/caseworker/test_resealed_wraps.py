@@ -8,7 +8,6 @@ from django.test import Client
 
 from intake import crypto
 from intake.access import CASE_KEY_RESEALED
-from intake.crypto import unwrapping
 from intake.models import AuditEntry, Case, KeyWrap
 from tests.caseworker.conftest import sign_in
 from tests.caseworker.test_cases import route_to
@@ -33,18 +32,10 @@ def her_wrap(case: Case, caseworker) -> KeyWrap:
 
 
 def test_the_second_opening_needs_no_hpke_and_is_still_audited(
-    two_routed, caseworker, monkeypatch: pytest.MonkeyPatch
+    two_routed, caseworker, unwrapped: list[str]
 ) -> None:
     (case, case_key), _ = two_routed
     assert not crypto.is_resealed(bytes(her_wrap(case, caseworker).wrapped))
-    unwrapped: list[str] = []
-    real_unwrap = unwrapping.unwrap_case_key
-
-    def counting_unwrap(*args, **kwargs):
-        unwrapped.append(kwargs["case_id"])
-        return real_unwrap(*args, **kwargs)
-
-    monkeypatch.setattr(unwrapping, "unwrap_case_key", counting_unwrap)
     client = sign_in(Client(), caseworker)
     for _ in range(3):
         page = client.get(f"/caseworker/cases/{case.public_id}/")
