@@ -187,11 +187,11 @@ def _case_for_staff(public_id: uuid.UUID | str, recipient: str) -> _StaffWrap | 
     except ValueError:
         return None
     public_id_field = Case._meta.get_field("public_id")
-    found = list(
-        Case.objects.raw(
-            _CASE_FOR_STAFF_SQL,
-            [recipient, public_id_field.get_db_prep_value(public, connection)],
-        )
+    found = plain_sql.raw(
+        Case,
+        "case_for_staff",
+        _CASE_FOR_STAFF_SQL,
+        [recipient, public_id_field.get_db_prep_value(public, connection)],
     )
     if not found:
         return None

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from intake.models import Case, sealed_item_name
+from intake.models import Case, plain_sql, sealed_item_name
 from intake.models.plain_sql import as_utc, as_uuid
 
 # A case page showed its messages, additions, files, referrals and notes with a query each; they
@@ -62,8 +62,11 @@ def sealed_items(case: Case, *, notes: bool = False) -> dict[str, list[SealedIte
         "note": [],
     }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ITEMS_SQL + (_NOTES_SQL if notes else "") + " ORDER BY 1, 2", {"case": case.pk}
+        plain_sql.execute(
+            cursor,
+            "case_items",
+            _ITEMS_SQL + (_NOTES_SQL if notes else "") + " ORDER BY 1, 2",
+            {"case": case.pk},
         )
         for kind, pk, public_id, hour, sealed, direction, author in cursor.fetchall():
             items[kind].append(

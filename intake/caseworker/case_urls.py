@@ -25,7 +25,7 @@ CASE_PAGE_ACTIONS = (
 _reversed: dict[tuple[str, str], str] = {}
 
 
-def case_url(name: str, public_id: uuid.UUID) -> str:
+def case_url(name: str, public_id: uuid.UUID | str) -> str:
     """reverse(f"caseworker:{name}", args=[public_id]) for a page taking only the case's id."""
     key = (get_script_prefix(), name)
     if key not in _reversed:

@@ -1,6 +1,5 @@
 """A caseworker's queue: the cases they hold, and whether they take new ones."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,8 +21,8 @@ from intake.caseworker.case_urls import case_url
 from intake.caseworker.decorators import staff_required
 from intake.caseworker.forms import AvailabilityForm, blank_field_group
 from intake.caseworker.summaries import deadline, harm_names, language_name
-from intake.models import Case, Message, StaffProfile
-from intake.models.plain_sql import as_optional_utc, as_utc, as_uuid
+from intake.models import Case, Message, StaffProfile, plain_sql
+from intake.models.plain_sql import as_optional_utc, as_utc, as_uuid_text
 from intake.templatetags.staff_time import time_ago, time_due
 
 QUEUE_PAGE_SIZE = 50
@@ -34,18 +33,22 @@ QUEUE_PAGE_SIZE = 50
 # use for, with the page's counts (all, open, urgent) as window counts over every case held, in
 # one query written out: building it and the counts' query with the ORM, and 50 cases with their
 # routing jobs as model objects, was a third of the queue's time (docs/performance.md, issue 16).
+# The statement is prepared once per connection and caseworker (plain_sql.execute), with her
+# recipient and the page size written into it: with the recipient a parameter, PostgreSQL could
+# not tell how many cases she holds, so either planned every page again (half its cost) or, told
+# to plan once, read every wrap of every caseworker.
 _QUEUE_PAGE_SQL = """
-SELECT c.id, c.public_id, c.status, c.urgent, c.created_hour, j.urgent, j.available_at,
-       w.id, w.key_id, w.queue_summary,
+SELECT c.id, CAST(c.public_id AS text), c.status, c.urgent, c.created_hour,
+       j.urgent, j.available_at, w.id, w.key_id, w.queue_summary,
        COUNT(*) OVER (),
        SUM(CASE WHEN c.status IN ({finished}) THEN 0 ELSE 1 END) OVER (),
        SUM(CASE WHEN c.status IN ({finished}) OR NOT c.urgent THEN 0 ELSE 1 END) OVER ()
 FROM intake_case AS c
-JOIN intake_keywrap AS w ON w.case_id = c.id AND w.recipient = %s
+JOIN intake_keywrap AS w ON w.case_id = c.id AND w.recipient = {recipient}
 LEFT JOIN intake_routingjob AS j ON j.case_id = c.id
 ORDER BY CASE WHEN c.status IN ({finished}) THEN 1 ELSE 0 END, c.urgent DESC, j.available_at,
          c.created_hour, c.id
-LIMIT %s OFFSET %s
+LIMIT {size} OFFSET %s
 """
 
 
@@ -53,7 +56,7 @@ class PageCase(NamedTuple):
     """One case of a queue page as _QUEUE_PAGE_SQL reads it (before its counts)."""
 
     pk: int
-    public_id: uuid.UUID
+    public_id: str  # as text (a queue page prints it three times; never parsed)
     status: str
     urgent: bool
     created_hour: datetime
@@ -78,17 +81,14 @@ def _page_query(profile: StaffProfile, number: int) -> tuple[list[PageCase], Que
         return [], QueueCounts(0, 0, 0)
     finished: list[str] = [str(status) for status in Case.FINISHED]
     placeholders = ", ".join(["%s"] * len(finished))
-    sql = _QUEUE_PAGE_SQL.format(finished=placeholders)
-    parameters: list[str | int] = [
-        *finished,
-        *finished,
-        profile.recipient,
-        *finished,
-        QUEUE_PAGE_SIZE,
-        (number - 1) * QUEUE_PAGE_SIZE,
-    ]
+    sql = _QUEUE_PAGE_SQL.format(
+        finished=placeholders,
+        recipient=plain_sql.literal(profile.recipient),
+        size=int(QUEUE_PAGE_SIZE),
+    )
+    parameters: list[str | int] = [*finished, *finished, *finished, (number - 1) * QUEUE_PAGE_SIZE]
     with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
+        plain_sql.execute(cursor, "queue_page", sql, parameters)
         found = cursor.fetchall()
     if not found:
         return [], QueueCounts(0, 0, 0)
@@ -102,7 +102,7 @@ def _page_case(values: tuple[Any, ...]) -> PageCase:
     )
     return PageCase(
         pk,
-        as_uuid(public_id),
+        as_uuid_text(public_id),
         status,
         bool(urgent),
         as_utc(created_hour),
@@ -209,11 +209,10 @@ def queue_rows(
             languages[language] = language_name(language)
         if isinstance(harms, list) and tuple(harms) not in harms_texts:
             harms_texts[tuple(harms)] = harm_names(harms)
-        case_id = str(case.public_id)
         rows.append(
             QueueRow(
                 url=case_url("case", case.public_id),
-                reference=case_id[:8],
+                reference=case.public_id[:8],
                 urgent=case.urgent,
                 status=statuses.get(case.status, case.status),
                 received=received[case.created_hour],
@@ -228,10 +227,12 @@ def queue_rows(
 
 # The cases among these where the survivor wrote after the caseworker's last reply. Plain SQL:
 # Django took longer to build this query (a subquery, a coalesce) than PostgreSQL to run it, an
-# eighth of the queue's time (docs/performance.md, issue 16). Only placeholders in the text.
+# eighth of the queue's time (docs/performance.md, issue 16). The ids are one array, so that the
+# text is the same for every page and prepared once (plain_sql.execute); SQLite, which has no
+# arrays, gets a list of placeholders.
 _NEW_MESSAGES_SQL = """
 SELECT DISTINCT message.case_id FROM intake_message AS message
-WHERE message.case_id IN ({ids}) AND message.direction = %s AND message.id > COALESCE(
+WHERE message.case_id {among} AND message.direction = %s AND message.id > COALESCE(
     (SELECT MAX(reply.id) FROM intake_message AS reply
      WHERE reply.case_id = message.case_id AND reply.direction = %s), 0)
 """
@@ -240,9 +241,14 @@ WHERE message.case_id IN ({ids}) AND message.direction = %s AND message.id > COA
 def _new_messages(ids: list[int]) -> set[int]:
     if not ids:
         return set()
-    sql = _NEW_MESSAGES_SQL.format(ids=", ".join(["%s"] * len(ids)))
+    directions = [Message.Direction.FROM_SURVIVOR, Message.Direction.TO_SURVIVOR]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, Message.Direction.FROM_SURVIVOR, Message.Direction.TO_SURVIVOR])
+        if connection.vendor == "postgresql":
+            sql = _NEW_MESSAGES_SQL.format(among="= ANY(%s)")
+            plain_sql.execute(cursor, "new_messages", sql, [ids, *directions])
+        else:
+            sql = _NEW_MESSAGES_SQL.format(among=f"IN ({', '.join(['%s'] * len(ids))})")
+            cursor.execute(sql, [*ids, *directions])
         return {case_id for (case_id,) in cursor.fetchall()}
 
 
@@ -322,7 +328,7 @@ def _summaries(
     sealed = [
         actions.SealedSummary(
             case_pk=case.pk,
-            case_id=str(case.public_id),
+            case_id=case.public_id,
             wrap_id=case.wrap_id,
             key_id=case.wrap_key_id,
             sealed=case.sealed_summary,

@@ -274,6 +274,25 @@ def test_the_queue_puts_open_cases_first_and_pages_long_lists(caseworker, servic
     assert "1 urgent" in page_one, page_one
 
 
+def test_each_queue_lists_only_its_caseworkers_cases_on_one_connection(
+    caseworker, other_caseworker, service_keys
+) -> None:
+    """The queue's statement is prepared per caseworker, with her recipient in its text
+    (intake/caseworker/queue.py): on the same connection, one caseworker's statement never
+    serves another's page, in either order."""
+    for _ in range(2):
+        send(Client(), account_data())
+    mine, theirs = Case.objects.order_by("id")
+    route_to(mine, service_keys, caseworker.profile)
+    route_to(theirs, service_keys, other_caseworker.profile)
+    clients = [sign_in(Client(), persona) for persona in (caseworker, other_caseworker)]
+    for number in (0, 1, 1, 0):
+        page = clients[number].get("/caseworker/").content.decode()
+        own, other = (mine, theirs) if number == 0 else (theirs, mine)
+        assert f"/caseworker/cases/{own.public_id}/" in page
+        assert str(other.public_id) not in page
+
+
 def test_the_load_a_coordinator_sees_is_the_load_routing_uses(coordinator, service_keys) -> None:
     """A closed case no longer counts against a caseworker: the team and member pages show the
     number routing weighs her by (KeyWrap.objects.open_loads), not every wrap she holds."""
