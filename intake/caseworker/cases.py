@@ -66,10 +66,6 @@ def _render_case(
     items = actions.sealed_items(case, notes=True)
     view = actions.read_case(case, case_key, items)
     harms = view.answers.get("harms")
-    reply_form = reply_form or ReplyForm()
-    status_form = status_form or StatusForm()
-    note_form = note_form or NoteForm()
-    referral_form = referral_form or ReferralForm()
     context = {
         "case": case,
         "urls": case_page_urls(case.public_id),
@@ -82,20 +78,22 @@ def _render_case(
         "confirmations": {
             message.extra_tags or "page": str(message) for message in messages.get_messages(request)
         },
+        # A form only when it came back with errors; otherwise its fields are the blank ones,
+        # rendered once (blank_field_group).
         "reply_form": reply_form,
         "status_form": status_form,
         "notes": actions.read_notes(case, case_key, items),
         "note_form": note_form,
         "referral_form": referral_form,
-        "outcome_form": ReferralOutcomeForm(),
+        "outcome_choices": Referral.OUTCOMES,
         "justice": justice_section(case, case_key),
         "fields": {
-            "reply": blank_field_group(reply_form, "text"),
-            "note": blank_field_group(note_form, "text"),
-            "service_type": blank_field_group(referral_form, "service_type"),
-            "organisation": blank_field_group(referral_form, "organisation"),
-            "outcome": blank_field_group(referral_form, "outcome"),
-            "reason": blank_field_group(status_form, "reason"),
+            "reply": blank_field_group(reply_form or ReplyForm, "text"),
+            "note": blank_field_group(note_form or NoteForm, "text"),
+            "service_type": blank_field_group(referral_form or ReferralForm, "service_type"),
+            "organisation": blank_field_group(referral_form or ReferralForm, "organisation"),
+            "outcome": blank_field_group(referral_form or ReferralForm, "outcome"),
+            "reason": blank_field_group(status_form or StatusForm, "reason"),
         },
     }
     return render(request, "caseworker/case.html", context, status=status)

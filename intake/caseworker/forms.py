@@ -21,8 +21,15 @@ from intake.status_reasons import STATUS_OF_REASON, grouped_choices
 _BLANK_FIELDS: dict[tuple[type[forms.Form], str, str, str], SafeString] = {}
 
 
-def blank_field_group(form: forms.Form, name: str) -> SafeString:
-    """`form[name].as_field_group()`, rendered once for an unbound form."""
+def blank_field_group(form: forms.Form | type[forms.Form], name: str) -> SafeString:
+    """`form[name].as_field_group()`, rendered once for an unbound form. A form class stands for
+    its unbound form with no initial values, made only the first time (making the case page's
+    five forms, which copies their fields, was a twentieth of it)."""
+    if isinstance(form, type):
+        key = (form, name, get_language(), str(form.base_fields[name].initial))
+        if key not in _BLANK_FIELDS:
+            _BLANK_FIELDS[key] = form()[name].as_field_group()
+        return _BLANK_FIELDS[key]
     field = form[name]
     if form.is_bound:
         return field.as_field_group()
