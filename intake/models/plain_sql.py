@@ -6,9 +6,9 @@ more than running them (docs/performance.md, issue 16): intake/access.py (a case
 caseworker opens it), intake/audit.py (appending an entry), intake/actions/sealed_items.py (a
 case's sealed rows), intake/caseworker/queue.py (a queue page).
 
-The ones run on every view of a page (`execute`) are prepared once per database connection, so
-PostgreSQL parses and plans them once rather than on each request: planning the queue's page
-query took as long as running it.
+Those with something to plan (joins, a union, window counts) run through `execute` or `raw`:
+prepared once per database connection, so that PostgreSQL parses and plans them once rather
+than on each request (planning the queue's page query took as long as running it).
 
 PostgreSQL gives their values as the ORM would; SQLite (`make run`) gives a UUID as hex text, a
 time as text or a naive datetime (stored in UTC) and a boolean as 0 or 1. The `as_*` functions
@@ -115,9 +115,10 @@ def _run[T](
         try:
             return run(f"EXECUTE {statements[sql]}{arguments}", values)
         except Exception:
-            # Whatever failed (the statement gone from the server after a DISCARD ALL, or a
-            # timeout), the next run prepares it again, under a new name.
-            del statements[sql]
+            # Whatever failed (the statements gone from the server after a DISCARD ALL, a
+            # migration that changed a table one reads, a timeout), the next runs prepare every
+            # statement again on this connection, under new names.
+            statements.clear()
             raise
     prepared = f"{name}_{next(_serial)}"
     found = run(f"PREPARE {prepared} AS {numbered.sql}; EXECUTE {prepared}{arguments}", values)

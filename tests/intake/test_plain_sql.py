@@ -43,13 +43,16 @@ def test_a_new_connection_prepares_it_again() -> None:
     assert len([name for name in prepared_statements() if name.startswith("adding_")]) == 1
 
 
-def test_a_statement_the_server_forgot_is_prepared_again_after_one_failure() -> None:
+def test_statements_the_server_forgot_are_prepared_again_after_one_failure() -> None:
     run(ADD, [1, 1])
+    run("SELECT %s::int - %s::int", [5, 1], "subtracting")
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
     with pytest.raises(DatabaseError), transaction.atomic():
         run(ADD, [1, 2])
+    # The one failure is enough for every statement of the connection, not only its own.
     assert run(ADD, [1, 3]) == (4,)
+    assert run("SELECT %s::int - %s::int", [5, 2], "subtracting") == (3,)
 
 
 def test_named_parameters_may_repeat_and_counts_are_checked() -> None:
