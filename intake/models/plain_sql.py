@@ -8,7 +8,9 @@ case's sealed rows), intake/caseworker/queue.py (a queue page).
 
 Those with something to plan (joins, a union, window counts) run through `execute` or `raw`:
 prepared once per database connection, so that PostgreSQL parses and plans them once rather
-than on each request (planning the queue's page query took as long as running it).
+than on each request (planning the queue's page query took as long as running it). The web
+process talks to PostgreSQL directly (docker-compose.yml); a pooler between them would have to
+keep each connection's session (PgBouncer's session mode), since prepared statements live there.
 
 PostgreSQL gives their values as the ORM would; SQLite (`make run`) gives a UUID as hex text, a
 time as text or a naive datetime (stored in UTC) and a boolean as 0 or 1. The `as_*` functions
